@@ -1,0 +1,55 @@
+"""The server's own error responses: fixed texts that never echo the request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+REASONS = {
+    400: "Bad Request",
+    404: "Not Found",
+    408: "Request Timeout",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    417: "Expectation Failed",
+    421: "Misdirected Request",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+    505: "HTTP Version Not Supported",
+}
+
+
+def render_error(
+    code: int,
+    date: str | None,
+    server: str | None,
+    extra_headers: Iterable[tuple[str, str]] = (),
+    body: bool = True,
+    keep_alive: bool = False,
+) -> bytes:
+    """Return a complete response for ``code`` with a fixed plain-text body.
+
+    ``extra_headers`` come from the server itself (e.g. Retry-After), never from
+    the request.  ``body=False`` is for a HEAD request.  The connection is
+    marked close unless ``keep_alive`` is True.
+    """
+    reason = REASONS[code]
+    text = f"{code} {reason}\n"
+    lines = [
+        f"HTTP/1.1 {code} {reason}\r\n",
+        "Content-Type: text/plain; charset=utf-8\r\n",
+        f"Content-Length: {len(text)}\r\n",
+    ]
+    lines.extend(f"{name}: {value}\r\n" for name, value in extra_headers)
+    if date is not None:
+        lines.append(f"Date: {date}\r\n")
+    if server is not None:
+        lines.append(f"Server: {server}\r\n")
+    if not keep_alive:
+        lines.append("Connection: close\r\n")
+    lines.append("\r\n")
+    if body:
+        lines.append(text)
+    return "".join(lines).encode("latin-1")

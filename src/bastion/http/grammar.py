@@ -1,0 +1,68 @@
+"""The RFC 9110 / 9112 grammar as compiled regular expressions.
+
+Each pattern works on ``str`` decoded as latin-1, so one byte is one character
+and obs-text (0x80-0xFF) stays distinguishable from ASCII.  Patterns are
+written so that matching is linear in the input: no nested unbounded
+quantifiers over overlapping classes.
+"""
+
+from __future__ import annotations
+
+import re
+
+# RFC 9110 5.6.2: token = 1*tchar
+TCHAR = r"!#$%&'*+\-.^_`|~0-9A-Za-z"
+TOKEN = f"[{TCHAR}]+"
+TOKEN_RE = re.compile(TOKEN)
+
+# RFC 9110 5.5: field-value characters are VCHAR / obs-text, with SP and HTAB
+# allowed between them.  Everything else (NUL, CR, LF and every other CTL) is
+# refused.
+_FIELD_VCHAR = r"\x21-\x7e\x80-\xff"
+FIELD_VALUE_RE = re.compile(f"[{_FIELD_VCHAR} \t]*")
+
+# One header field line, preceded by the CRLF that ended the line before it
+# and followed (lookahead) by its own CRLF.  Leading and trailing whitespace
+# (OWS) is not captured.  A field block matches line by line only when every
+# line is valid: see ``fields.parse_field_block``.
+FIELD_LINE_RE = re.compile(
+    f"\\r\\n({TOKEN}):[ \\t]*((?:[{_FIELD_VCHAR}]+(?:[ \\t]+[{_FIELD_VCHAR}]+)*)?)[ \\t]*(?=\\r\\n)"
+)
+
+# RFC 9112 3: request-line = method SP request-target SP HTTP-version.
+# The target is checked for its form separately; here it is any run of
+# visible ASCII, so raw bytes outside ASCII, CTLs and extra spaces fail.
+REQUEST_LINE_RE = re.compile(f"({TOKEN}) ([\\x21-\\x7e]+) (HTTP/[0-9]\\.[0-9])")
+# A version-shaped string that is not 1.0/1.1 is answered 505; other junk 400.
+HTTP_VERSION_RE = re.compile(r"HTTP/[0-9]\.[0-9]")
+
+# RFC 9112 3.2.2: absolute-form = absolute-URI; for http(s) the authority is
+# mandatory and non-empty (RFC 9110 4.2.1).
+ABSOLUTE_FORM_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]+)(.*)")
+
+# RFC 9110 7.2: Host = uri-host [ ":" port ]; uri-host = IP-literal / IPv4 / reg-name.
+_REG_NAME = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
+_IP_LITERAL = r"\[[0-9A-Fa-f:.]+\]|\[[vV][0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]"
+HOST_RE = re.compile(f"(?:{_IP_LITERAL}|{_REG_NAME})(?::[0-9]*)?")
+
+# RFC 9112 3.2.3: authority-form = uri-host ":" port (CONNECT only).
+AUTHORITY_FORM_RE = re.compile(f"(?:{_IP_LITERAL}|{_REG_NAME}):[0-9]+")
+
+# RFC 9110 8.6: Content-Length = 1*DIGIT.  Bounded so int() stays cheap.
+CONTENT_LENGTH_RE = re.compile(r"[0-9]{1,19}")
+
+# RFC 9112 7.1: chunk = chunk-size [ chunk-ext ] CRLF; chunk-size = 1*HEXDIG
+# chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+# chunk-ext-val = token / quoted-string.  The size is bounded to 16 digits.
+_QUOTED_STRING = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+_CHUNK_EXT = f"(?:[ \\t]*;[ \\t]*{TOKEN}(?:[ \\t]*=[ \\t]*(?:{TOKEN}|{_QUOTED_STRING}))?)*"
+CHUNK_SIZE_LINE_RE = re.compile(f"([0-9A-Fa-f]{{1,16}})({_CHUNK_EXT})\\r\\n")
+HEXDIG_RUN_RE = re.compile(r"[0-9A-Fa-f]*")
+
+# Response side: RFC 9112 4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
+STATUS_RE = re.compile(r"([1-5][0-9][0-9]) ([\t \x21-\x7e\x80-\xff]*)")
+
+# Bare line feed (not preceded by CR) and bare CR (followed by something other
+# than LF) in bytes, used to refuse malformed heads before they complete.
+BARE_LF_RE = re.compile(rb"(?<!\r)\n")
+BARE_CR_RE = re.compile(rb"\r(?=[^\n])")

@@ -1,0 +1,203 @@
+"""Parse one complete request head (RFC 9112 sections 2-3, 5-6) into a ``Request``.
+
+The input is the head decoded as latin-1, from the first byte of the request
+line through the CRLF that ends the last field line (the blank line that ends
+the head is not included).  The whole head is validated here, so the body
+framing the parser applies next is never ambiguous.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    BadRequest,
+    ContentTooLarge,
+    ExpectationFailed,
+    HeaderFieldsTooLarge,
+    NotImplementedCoding,
+    URITooLong,
+    VersionNotSupported,
+)
+from .events import Request
+from .fields import combine_fields, parse_field_block
+from .grammar import (
+    ABSOLUTE_FORM_RE,
+    AUTHORITY_FORM_RE,
+    CONTENT_LENGTH_RE,
+    HOST_RE,
+    HTTP_VERSION_RE,
+    REQUEST_LINE_RE,
+    TOKEN_RE,
+)
+from .limits import Limits
+
+_request_line_match = REQUEST_LINE_RE.fullmatch
+_host_match = HOST_RE.fullmatch
+_content_length_match = CONTENT_LENGTH_RE.fullmatch
+
+
+def parse_head(head: str, limits: Limits) -> Request:
+    """Validate ``head`` and return the ``Request`` it describes.
+
+    Raises a ``ProtocolError`` subclass carrying the status to answer with.
+    """
+    line_end = head.find("\r\n")
+    if line_end > limits.max_request_line:
+        raise URITooLong("request line too long")
+    line = head[:line_end]
+    match = _request_line_match(line)
+    if match is None:
+        _diagnose_request_line(line)
+    method, target, version = match.groups()  # type: ignore[union-attr]
+    if version != "HTTP/1.1" and version != "HTTP/1.0":
+        if method == "PRI" and version == "HTTP/2.0":
+            raise BadRequest("HTTP/2 connection preface on an HTTP/1.1 port")
+        raise VersionNotSupported("HTTP version not supported")
+
+    fields = parse_field_block(head[line_end:])
+    if len(fields) > limits.max_header_fields:
+        raise HeaderFieldsTooLarge("too many header fields")
+    headers = combine_fields(fields)
+
+    scheme = None
+    if target[0] == "/" and method != "CONNECT":
+        path, _, query = target.partition("?")
+        if "#" in query or "#" in path:
+            raise BadRequest("fragment in request target")
+    else:
+        path, query, scheme = _parse_other_form(method, target, headers)
+
+    # RFC 9112 3.2: exactly one valid Host in HTTP/1.1 (repeats are refused
+    # by combine_fields).
+    host = headers.get("host")
+    if host is None:
+        if version == "HTTP/1.1":
+            raise BadRequest("missing Host header")
+    elif _host_match(host) is None:
+        raise BadRequest("invalid Host header")
+
+    content_length = 0
+    chunked = False
+    transfer_encoding = headers.get("transfer-encoding")
+    if transfer_encoding is not None:
+        if "content-length" in headers:
+            # RFC 9112 6.1: a message with both is a smuggling attempt.
+            raise BadRequest("both Transfer-Encoding and Content-Length")
+        if version == "HTTP/1.0":
+            raise BadRequest("Transfer-Encoding in an HTTP/1.0 request")
+        _check_transfer_encoding(transfer_encoding)
+        chunked = True
+    else:
+        declared = headers.get("content-length")
+        if declared is not None:
+            content_length = _parse_content_length(declared)
+            if content_length > limits.max_body_size:
+                raise ContentTooLarge("request body too large")
+
+    connection = headers.get("connection")
+    if connection is None:
+        keep_alive = version == "HTTP/1.1"
+    else:
+        options = connection.lower()
+        if "close" in options and "close" in _tokens(options):
+            keep_alive = False
+        elif version == "HTTP/1.1":
+            keep_alive = True
+        else:
+            keep_alive = "keep-alive" in _tokens(options)
+
+    expect_continue = False
+    expect = headers.get("expect")
+    if expect is not None:
+        if expect.lower() != "100-continue":
+            raise ExpectationFailed("unsupported expectation")
+        # RFC 9110 10.1.1: ignore 100-continue from an HTTP/1.0 client.
+        expect_continue = version == "HTTP/1.1"
+
+    return Request(
+        method,
+        target,
+        path,
+        query,
+        version,
+        headers,
+        content_length,
+        chunked,
+        keep_alive,
+        expect_continue,
+        scheme,
+    )
+
+
+def _tokens(value: str) -> list[str]:
+    return [part.strip(" \t") for part in value.split(",")]
+
+
+def _parse_other_form(
+    method: str, target: str, headers: dict[str, str]
+) -> tuple[str, str, str | None]:
+    """Handle asterisk-, authority- and absolute-form targets (RFC 9112 3.2)."""
+    if method == "CONNECT":
+        if AUTHORITY_FORM_RE.fullmatch(target) is None:
+            raise BadRequest("CONNECT requires an authority-form target")
+        return "", "", None
+    if target == "*":
+        if method != "OPTIONS":
+            raise BadRequest("asterisk-form target is only allowed with OPTIONS")
+        return "*", "", None
+    match = ABSOLUTE_FORM_RE.fullmatch(target)
+    if match is None:
+        raise BadRequest("invalid request target")
+    scheme, authority, rest = match.groups()
+    scheme = scheme.lower()
+    if scheme != "http" and scheme != "https":
+        raise BadRequest("unsupported scheme in absolute-form target")
+    if _host_match(authority) is None or authority[0] == ":":
+        raise BadRequest("invalid authority in absolute-form target")
+    if rest and rest[0] not in "/?":
+        raise BadRequest("invalid request target")
+    if "#" in rest:
+        raise BadRequest("fragment in request target")
+    path, _, query = rest.partition("?")
+    # RFC 9112 3.2.2: the target's authority replaces any Host header.
+    headers["host"] = authority
+    return path or "/", query, scheme
+
+
+def _diagnose_request_line(line: str) -> None:
+    """Raise the precise error for a request line that failed to match."""
+    parts = line.split(" ")
+    if len(parts) == 3 and parts[2] and HTTP_VERSION_RE.fullmatch(parts[2]) is None:
+        raise BadRequest("invalid HTTP version")
+    if len(parts) == 3 and parts[0] and not TOKEN_RE.fullmatch(parts[0]):
+        raise BadRequest("invalid method")
+    if len(parts) == 3 and parts[1]:
+        raise BadRequest("invalid character in request target")
+    raise BadRequest("malformed request line")
+
+
+def _parse_content_length(value: str) -> int:
+    """RFC 9110 8.6: 1*DIGIT; a list of identical values is accepted as one."""
+    if _content_length_match(value) is not None:
+        return int(value)
+    values = {part.strip(" \t") for part in value.split(",")}
+    if len(values) == 1:
+        single = values.pop()
+        if _content_length_match(single) is not None:
+            return int(single)
+    raise BadRequest("invalid Content-Length")
+
+
+def _check_transfer_encoding(value: str) -> None:
+    """RFC 9112 6.1 / 6.3 / 7: chunked, final and once; no other codings."""
+    if value == "chunked":
+        return
+    codings = [coding.strip(" \t").lower() for coding in value.split(",")]
+    if codings[-1] != "chunked":
+        raise BadRequest("chunked is not the final transfer coding")
+    for coding in codings[:-1]:
+        if coding == "chunked":
+            raise BadRequest("chunked transfer coding applied more than once")
+        if TOKEN_RE.fullmatch(coding) is None:
+            raise BadRequest("invalid Transfer-Encoding")
+    if len(codings) > 1:
+        raise NotImplementedCoding("unsupported transfer coding")

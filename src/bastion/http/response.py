@@ -1,0 +1,191 @@
+"""The response side, sans-IO: check what the application supplied, then frame it.
+
+``check_response`` runs when the application calls ``start_response``: it
+refuses anything that could split or corrupt the response stream (header names
+that are not tokens; CR, LF, NUL or any other CTL in a value; non-latin-1
+text) and hop-by-hop headers PEP 3333 forbids.  ``render_head`` then decides
+the framing (RFC 9112 6.3) and keep-alive, and returns the head bytes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import ResponseError
+from .grammar import STATUS_RE, TOKEN_RE
+
+# How the body of a response is delimited on the wire.
+NO_BODY = 0  # HEAD, 1xx, 204, 304: the head is all there is
+LENGTH = 1  # Content-Length
+CHUNKED = 2  # Transfer-Encoding: chunked (HTTP/1.1 clients only)
+CLOSE_DELIMITED = 3  # the end of the connection ends the body (HTTP/1.0)
+
+# PEP 3333 "Other HTTP Features": an application must not send hop-by-hop
+# headers.  Connection is handled apart: "close" is honoured, the rest dropped.
+_FORBIDDEN_HOP_BY_HOP = frozenset(
+    {
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+_token_match = TOKEN_RE.fullmatch
+_status_match = STATUS_RE.fullmatch
+# Any CTL except HTAB, and anything outside latin-1, is refused in a value.
+_BAD_VALUE_CHAR = re.compile("[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]").search
+_digits_match = re.compile("[0-9]{1,19}").fullmatch
+
+# Names already shown to be valid tokens; bounded so odd names cannot grow it.
+_known_names: dict[str, str] = {}
+_KNOWN_NAMES_MAX = 512
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+"""The interim response sent before reading a body the client is holding back."""
+
+LAST_CHUNK = b"0\r\n\r\n"
+"""The last-chunk and empty trailer section that end a chunked body."""
+
+
+class ResponseHead:
+    """A checked status and header list, ready to be framed.
+
+    ``headers`` excludes Connection (re-added by ``render_head``);
+    ``content_length`` is the application's Content-Length, or None;
+    ``close`` is True when the application sent ``Connection: close``.
+    """
+
+    __slots__ = ("close", "code", "content_length", "has_date", "has_server", "headers", "status")
+
+    def __init__(
+        self,
+        status: str,
+        code: int,
+        headers: list[tuple[str, str]],
+        content_length: int | None,
+        close: bool,
+        has_date: bool,
+        has_server: bool,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.headers = headers
+        self.content_length = content_length
+        self.close = close
+        self.has_date = has_date
+        self.has_server = has_server
+
+
+def check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead:
+    """Validate an application's status and headers; raise ``ResponseError`` if unsafe."""
+    if type(status) is not str or _status_match(status) is None:
+        raise ResponseError("invalid status line from application")
+    code = int(status[:3])
+    content_length = None
+    close = False
+    has_date = has_server = False
+    kept = headers
+    for index, header in enumerate(headers):
+        if type(header) is not tuple or len(header) != 2:
+            raise ResponseError("response header is not a (name, value) tuple")
+        name, value = header
+        lower = _known_names.get(name) if type(name) is str else None
+        if lower is None:
+            lower = _check_name(name)
+        if type(value) is not str:
+            raise ResponseError("response header value is not a str")
+        if _BAD_VALUE_CHAR(value) is not None:
+            raise ResponseError("control character or non-latin-1 text in response header")
+        if lower == "content-length":
+            if _digits_match(value) is None or content_length is not None:
+                raise ResponseError("invalid Content-Length from application")
+            content_length = int(value)
+        elif lower == "connection":
+            close = close or "close" in (t.strip(" \t") for t in value.lower().split(","))
+            if kept is headers:
+                kept = list(headers[:index])
+            continue
+        elif lower == "date":
+            has_date = True
+        elif lower == "server":
+            has_server = True
+        elif lower in _FORBIDDEN_HOP_BY_HOP:
+            raise ResponseError("hop-by-hop header from application (PEP 3333)")
+        if kept is not headers:
+            kept.append(header)
+    return ResponseHead(status, code, kept, content_length, close, has_date, has_server)
+
+
+def _check_name(name: object) -> str:
+    if type(name) is not str or _token_match(name) is None:
+        raise ResponseError("invalid response header name")
+    lower = name.lower()
+    if len(_known_names) < _KNOWN_NAMES_MAX:
+        _known_names[name] = lower
+    return lower
+
+
+def render_head(
+    head: ResponseHead,
+    method: str,
+    version: str,
+    keep_alive: bool,
+    date: str | None,
+    server: str | None,
+    content_length: int | None = None,
+) -> tuple[bytes, int, bool]:
+    """Frame a checked response for one request.
+
+    ``version`` and ``keep_alive`` come from the request; ``content_length``
+    is a length the server computed itself (used only when the application
+    gave none).  ``date`` and ``server`` are added unless the application set
+    them or they are None.  Returns (head bytes, framing, keep-alive): framing
+    is NO_BODY, LENGTH, CHUNKED or CLOSE_DELIMITED, and the connection must be
+    closed after the response when keep-alive is False.
+    """
+    code = head.code
+    headers = head.headers
+    length = head.content_length
+    keep_alive = keep_alive and not head.close
+    lines = [f"HTTP/1.1 {head.status}\r\n"]
+    if code < 200 or code == 204:
+        # RFC 9110 8.6: no Content-Length in 1xx and 204.
+        framing = NO_BODY
+        if length is not None:
+            headers = [h for h in headers if h[0].lower() != "content-length"]
+    elif method == "HEAD" or code == 304:
+        framing = NO_BODY
+        if length is None and content_length is not None and method == "HEAD":
+            lines.append(f"Content-Length: {content_length}\r\n")
+    elif length is not None:
+        framing = LENGTH
+    elif content_length is not None:
+        framing = LENGTH
+        lines.append(f"Content-Length: {content_length}\r\n")
+    elif version == "HTTP/1.1":
+        framing = CHUNKED
+        lines.append("Transfer-Encoding: chunked\r\n")
+    else:
+        framing = CLOSE_DELIMITED
+        keep_alive = False
+    lines.extend([f"{name}: {value}\r\n" for name, value in headers])
+    if date is not None and not head.has_date:
+        lines.append(f"Date: {date}\r\n")
+    if server is not None and not head.has_server:
+        lines.append(f"Server: {server}\r\n")
+    if not keep_alive:
+        lines.append("Connection: close\r\n\r\n")
+    elif version == "HTTP/1.0":
+        lines.append("Connection: keep-alive\r\n\r\n")
+    else:
+        lines.append("\r\n")
+    return "".join(lines).encode("latin-1"), framing, keep_alive
+
+
+def chunk(data: bytes) -> bytes:
+    """Frame ``data`` (non-empty) as one chunk."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
