@@ -28,19 +28,23 @@ def render_error(
     extra_headers: Iterable[tuple[str, str]] = (),
     body: bool = True,
     keep_alive: bool = False,
+    detail: str | None = None,
 ) -> bytes:
     """Return a complete response for ``code`` with a fixed plain-text body.
 
     ``extra_headers`` come from the server itself (e.g. Retry-After), never from
     the request.  ``body=False`` is for a HEAD request.  The connection is
-    marked close unless ``keep_alive`` is True.
+    marked close unless ``keep_alive`` is True.  ``detail`` is appended to the
+    body: only for ``expose_tracebacks``, never for request data.
     """
     reason = REASONS[code]
     text = f"{code} {reason}\n"
+    if detail:
+        text = f"{text}\n{detail}"
     lines = [
         f"HTTP/1.1 {code} {reason}\r\n",
         "Content-Type: text/plain; charset=utf-8\r\n",
-        f"Content-Length: {len(text)}\r\n",
+        f"Content-Length: {len(text.encode('utf-8'))}\r\n",
     ]
     lines.extend(f"{name}: {value}\r\n" for name, value in extra_headers)
     if date is not None:
@@ -50,6 +54,5 @@ def render_error(
     if not keep_alive:
         lines.append("Connection: close\r\n")
     lines.append("\r\n")
-    if body:
-        lines.append(text)
-    return "".join(lines).encode("latin-1")
+    head = "".join(lines).encode("latin-1")
+    return head + text.encode("utf-8") if body else head

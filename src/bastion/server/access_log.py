@@ -1,0 +1,83 @@
+"""The access log: one line per response, Apache combined format or JSON lines.
+
+Off by default.  It writes through the ``bastion.access`` logger to stdout
+(``access_log = "-"``) or to a file.  Values that come from the client are
+escaped so a request cannot forge log lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _escape(value: str) -> str:
+    """Backslash-escape quotes, backslashes and control characters, as Apache does."""
+    return value.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+
+
+class AccessLog:
+    """Formats and writes access log lines."""
+
+    def __init__(self, target: str, fmt: str) -> None:
+        self.logger = logging.getLogger("bastion.access")
+        self.logger.propagate = False
+        self.logger.setLevel(logging.INFO)
+        if target == "-":
+            self.handler: logging.Handler = logging.StreamHandler(sys.stdout)
+        else:
+            self.handler = logging.FileHandler(target, encoding="utf-8")
+        self.handler.setFormatter(logging.Formatter("%(message)s"))
+        self.logger.addHandler(self.handler)
+        self.json = fmt == "json"
+
+    @classmethod
+    def from_config(cls, config: Any) -> AccessLog | None:
+        target = getattr(config, "access_log", None)
+        if not target:
+            return None
+        return cls(target, getattr(config, "access_log_format", "combined"))
+
+    def log(self, conn: Any, request: Any, exchange: Any) -> None:
+        """Write the line for one finished request (called on the worker thread)."""
+        now = time.time()
+        headers = request.headers
+        status = exchange.status_code or 500
+        if self.json:
+            line = json.dumps(
+                {
+                    "time": now,
+                    "remote_addr": conn.remote_addr,
+                    "method": request.method,
+                    "target": request.target,
+                    "protocol": request.version,
+                    "status": status,
+                    "bytes": exchange.sent_body,
+                    "referer": headers.get("referer", ""),
+                    "user_agent": headers.get("user-agent", ""),
+                },
+                ensure_ascii=True,
+            )
+        else:
+            t = time.gmtime(now)
+            stamp = (
+                f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year:04d}:"
+                f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+            )
+            size = exchange.sent_body or "-"
+            line = (
+                f'{conn.remote_addr} - - [{stamp}] "{_escape(request.method)} '
+                f'{_escape(request.target)} {request.version}" {status} {size} '
+                f'"{_escape(headers.get("referer", "-"))}" '
+                f'"{_escape(headers.get("user-agent", "-"))}"'
+            )
+        self.logger.info(line)
+
+    def close(self) -> None:
+        self.logger.removeHandler(self.handler)
+        self.handler.close()

@@ -1,0 +1,359 @@
+"""One client connection: reading requests on the loop, writing responses on a worker.
+
+Ownership is explicit and one thread at a time:
+- the loop owns the connection while it is idle, reading a head or a body it
+  buffers, flushing a response a worker could not finish, or lingering before
+  close;
+- a worker owns it from ``dispatch`` until it hands it back with
+  ``Connection.release`` (through ``loop.call_soon_threadsafe``).
+The parser never sees bytes read while a response is being written: the loop
+does not read a connection a worker owns.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING, Any
+
+from ..http import (
+    CONNECTION_CLOSED,
+    CONTINUE,
+    NEED_DATA,
+    Data,
+    ProtocolError,
+    Request,
+    RequestParser,
+    http_date,
+    render_error,
+)
+from ..wsgi.input import EMPTY_INPUT, StreamInput, body_input
+from .buffers import OutputQueue, SpillBuffer
+from .loop import READ, WRITE
+
+if TYPE_CHECKING:
+    from .server import Server
+
+# Connection states.
+IDLE = 0  # loop: waiting for (the rest of) a request head
+BODY = 1  # loop: buffering a request body
+WORKER = 2  # a worker thread runs the app and writes
+FLUSHING = 3  # loop: sending what the worker left in the output queue
+LINGERING = 4  # loop: response sent, draining input briefly before close
+CLOSED = 5
+
+_LINGER_SECONDS = 2.0
+
+
+class ClientGone(OSError):
+    """The client closed the connection or stopped reading in time."""
+
+
+class Connection:
+    """State of one accepted socket."""
+
+    __slots__ = (
+        "addr",
+        "body",
+        "events",
+        "keep_alive",
+        "last_activity",
+        "listener",
+        "outq",
+        "parser",
+        "remote_addr",
+        "remote_port",
+        "request",
+        "server",
+        "sock",
+        "state",
+        "template",
+    )
+
+    def __init__(self, server: Server, sock: socket.socket, addr: Any, listener: Any) -> None:
+        self.server = server
+        self.sock = sock
+        self.addr = addr
+        self.listener = listener
+        self.template = server.templates[listener]
+        if isinstance(addr, tuple):
+            self.remote_addr = addr[0]
+            self.remote_port = str(addr[1])
+        else:  # unix socket peer
+            self.remote_addr = "127.0.0.1"
+            self.remote_port = "0"
+        self.parser = RequestParser(server.limits)
+        self.outq: OutputQueue | None = None
+        self.body: SpillBuffer | None = None
+        self.request: Request | None = None
+        self.keep_alive = True
+        self.state = IDLE
+        self.events = 0
+        self.last_activity = server.loop.now
+
+    # -- loop side --------------------------------------------------------
+
+    def watch(self, events: int) -> None:
+        """Register interest in ``events`` (0 = none) with the loop."""
+        if events == self.events:
+            return
+        loop = self.server.loop
+        if not self.events:
+            loop.register(self.sock, events, self.on_event)
+        elif not events:
+            loop.unregister(self.sock)
+        else:
+            loop.modify(self.sock, events, self.on_event)
+        self.events = events
+
+    def on_event(self, mask: int) -> None:
+        if mask & WRITE:
+            self._flush_some()
+        elif self.state == LINGERING:
+            self._linger_read()
+        else:
+            self._read()
+
+    def _read(self) -> None:
+        try:
+            data = self.sock.recv(self.server.recv_bytes)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close()
+            return
+        self.last_activity = self.server.loop.now
+        if data:
+            self.parser.feed(data)
+        else:
+            self.parser.feed_eof()
+        self.advance()
+
+    def advance(self) -> None:
+        """Turn buffered bytes into work: dispatch a complete request or wait for more."""
+        parser = self.parser
+        while True:
+            try:
+                event = parser.next_event()
+            except ProtocolError as error:
+                self.fail(error.status)
+                return
+            if event is NEED_DATA:
+                self.watch(READ)
+                return
+            kind = type(event)
+            if kind is Request:
+                request: Request = event  # type: ignore[assignment]
+                if not request.has_body:
+                    parser.next_event()  # the EndOfMessage of a body-less request
+                    self.dispatch(request, EMPTY_INPUT)
+                    return
+                if request.expect_continue:
+                    self.dispatch(request, None)
+                    return
+                self.request = request
+                self.body = SpillBuffer(self.server.inbuf_overflow)
+                self.state = BODY
+            elif kind is Data:
+                self.body.write(event.data)  # type: ignore[union-attr,attr-defined]
+            elif event is CONNECTION_CLOSED:
+                self.close()
+                return
+            else:  # EndOfMessage of a buffered body
+                request, body = self.request, self.body
+                self.request = self.body = None
+                self.dispatch(request, body_input(body.getvalue_or_file()))  # type: ignore[union-attr,arg-type]
+                return
+
+    def dispatch(self, request: Request, body: Any) -> None:
+        """Hand the connection to a worker for ``request``."""
+        self.watch(0)
+        self.state = WORKER
+        self.server.dispatch(self, request, body)
+
+    def fail(self, status: int) -> None:
+        """Answer a protocol error with its fixed response and close."""
+        server = self.server
+        self.keep_alive = False
+        self.queue_output(render_error(status, http_date(server.clock()), server.ident))
+        self.finish_on_loop()
+
+    def queue_output(self, data: bytes) -> None:
+        if self.outq is None:
+            self.outq = OutputQueue(self.server.outbuf_overflow)
+        self.outq.append(data)
+
+    def release(self) -> None:
+        """Loop side of a worker's hand-back: flush leftovers, then continue or close."""
+        if self.state == CLOSED:
+            return
+        self.last_activity = self.server.loop.now
+        self.finish_on_loop()
+
+    def finish_on_loop(self) -> None:
+        if self.outq:
+            self.state = FLUSHING
+            self.watch(WRITE)
+            self._flush_some()
+            return
+        if not self.keep_alive:
+            self.linger()
+            return
+        self.state = IDLE
+        if self.server.stopping:
+            self.close()
+            return
+        self.advance()
+
+    def _flush_some(self) -> None:
+        outq = self.outq
+        try:
+            while outq:
+                sent = self.sock.send(outq.peek(self.server.send_bytes))
+                outq.consume(sent)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close()
+            return
+        self.last_activity = self.server.loop.now
+        outq.close()
+        self.outq = None
+        self.finish_on_loop()
+
+    def linger(self) -> None:
+        """Half-close and read briefly, so the client sees our response, not a reset."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.close()
+            return
+        self.state = LINGERING
+        self.last_activity = self.server.loop.now
+        self.watch(READ)
+
+    def _linger_read(self) -> None:
+        try:
+            data = self.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.close()
+
+    def check_timeout(self, now: float) -> None:
+        """Loop timer: close connections idle for too long."""
+        state = self.state
+        if state == LINGERING:
+            if now - self.last_activity > _LINGER_SECONDS:
+                self.close()
+        elif state != WORKER and now - self.last_activity > self.server.channel_timeout:
+            self.close()
+
+    def close(self) -> None:
+        """Close the socket and forget the connection (loop thread only)."""
+        if self.state == CLOSED:
+            return
+        self.state = CLOSED
+        if self.events:
+            try:
+                self.server.loop.unregister(self.sock)
+            except (KeyError, ValueError):
+                pass
+            self.events = 0
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        if self.outq is not None:
+            self.outq.close()
+            self.outq = None
+        if self.body is not None:
+            self.body.close()
+            self.body = None
+        self.server.forget(self)
+
+    # -- worker side --------------------------------------------------------
+
+    def send(self, data: bytes | memoryview) -> None:
+        """Send from a worker: straight to the socket, queueing only what would block."""
+        outq = self.outq
+        if outq:
+            outq.append(data)
+            if len(outq) > self.server.outbuf_high_watermark:
+                self.flush_blocking()
+            return
+        try:
+            sent = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as error:
+            raise ClientGone(str(error)) from None
+        if sent < len(data):
+            self.queue_output(data[sent:] if sent else data)
+
+    def flush_blocking(self) -> None:
+        """Send everything queued, waiting at most channel_timeout per send (worker only)."""
+        outq = self.outq
+        if not outq:
+            return
+        sock = self.sock
+        sock.settimeout(self.server.channel_timeout)
+        try:
+            while outq:
+                sent = sock.send(outq.peek(self.server.send_bytes))
+                outq.consume(sent)
+        except OSError as error:
+            raise ClientGone(str(error)) from None
+        finally:
+            sock.settimeout(0.0)
+
+    def send_file(self, file: Any, offset: int, count: int) -> None:
+        """Send ``count`` bytes of a regular file from ``offset`` (worker only)."""
+        self.flush_blocking()
+        sock = self.sock
+        sock.settimeout(self.server.channel_timeout)
+        try:
+            sock.sendfile(file, offset, count)
+        except OSError as error:
+            raise ClientGone(str(error)) from None
+        finally:
+            sock.settimeout(0.0)
+
+    def hand_back(self) -> None:
+        """End the worker's turn: the loop flushes, then continues or closes."""
+        self.server.loop.call_soon_threadsafe(self.release)
+
+    def abort_from_worker(self) -> None:
+        """End the worker's turn on a dead client: the loop closes the socket."""
+        self.server.loop.call_soon_threadsafe(self.close)
+
+    def stream_input(self) -> StreamInput:
+        """A wsgi.input reading the body from the socket as the app asks (worker only)."""
+        return StreamInput(self._fill, self._send_continue)
+
+    def _send_continue(self) -> None:
+        self.send(CONTINUE)
+        self.flush_blocking()
+
+    def _fill(self) -> bytes:
+        parser = self.parser
+        sock = self.sock
+        while True:
+            event = parser.next_event()
+            kind = type(event)
+            if kind is Data:
+                return event.data  # type: ignore[attr-defined]
+            if event is not NEED_DATA:
+                return b""
+            sock.settimeout(self.server.channel_timeout)
+            try:
+                data = sock.recv(self.server.recv_bytes)
+            except OSError as error:
+                raise ClientGone(str(error)) from None
+            finally:
+                sock.settimeout(0.0)
+            if data:
+                parser.feed(data)
+            else:
+                parser.feed_eof()

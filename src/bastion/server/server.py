@@ -1,0 +1,206 @@
+"""The server: listeners, the event loop, the worker pool, and a graceful stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import threading
+import time
+from functools import partial
+from typing import Any
+
+from ..http import Limits
+from ..wsgi.environ import EnvironTemplate
+from ..wsgi.filewrapper import FileWrapper
+from .access_log import AccessLog
+from .connection import IDLE, WORKER, Connection
+from .listeners import Listener, create_listeners
+from .loop import READ, EventLoop
+from .task import run_request
+from .workers import WorkerPool
+
+logger = logging.getLogger("bastion.server")
+
+_ACCEPT_BATCH = 64
+
+
+class Server:
+    """A bound, ready-to-run server for one WSGI application."""
+
+    def __init__(self, app: Any, config: Any, clock: Any = time.time) -> None:
+        self.app = app
+        self.config = config
+        self.clock = clock
+        self.limits = Limits(
+            max_request_line=config.max_request_line,
+            max_header_size=config.max_request_header_size,
+            max_header_fields=config.max_request_header_fields,
+            max_body_size=config.max_request_body_size,
+        )
+        self.recv_bytes = config.recv_bytes
+        self.send_bytes = config.send_bytes
+        self.inbuf_overflow = config.inbuf_overflow
+        self.outbuf_overflow = config.outbuf_overflow
+        self.outbuf_high_watermark = config.outbuf_high_watermark
+        self.channel_timeout = config.channel_timeout
+        self.connection_limit = config.connection_limit
+        self.expose_tracebacks = config.expose_tracebacks
+        self.ident = config.ident or None
+        self.stopping = False
+        self.accepting = False
+        self.connections: set[Connection] = set()
+        self.loop = EventLoop()
+        self.listeners = create_listeners(config)
+        self.templates = {
+            listener: EnvironTemplate(
+                server_name=listener.server_name,
+                server_port=listener.port,
+                url_scheme=config.url_scheme,
+                url_prefix=config.url_prefix,
+                server_software=config.ident,
+                file_wrapper=FileWrapper,
+            )
+            for listener in self.listeners
+        }
+        self._accept_callbacks = {
+            listener: partial(self._on_accept, listener) for listener in self.listeners
+        }
+        self._access_log = AccessLog.from_config(config)
+        self.access = self._access_log.log if self._access_log else _no_access_log
+        self.pool: WorkerPool | None = None
+        self._deadline = 0.0
+
+    @property
+    def urls(self) -> list[str]:
+        return [listener.url for listener in self.listeners]
+
+    # -- running ------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve until ``stop`` (or SIGINT/SIGTERM in the main thread); then drain and return."""
+        self.pool = WorkerPool(self.config.threads)
+        restore = self._install_signal_handlers()
+        try:
+            self._start_accepting()
+            self.loop.every(1.0, self._sweep)
+            for url in self.urls:
+                logger.info("Serving on %s", url)
+            self.loop.run()
+        finally:
+            self._close_everything()
+            for signum, handler in restore:
+                signal.signal(signum, handler)
+
+    def stop(self) -> None:
+        """Begin a graceful stop; callable from any thread."""
+        self.loop.call_soon_threadsafe(self._begin_shutdown)
+
+    def _install_signal_handlers(self) -> list[tuple[int, Any]]:
+        if threading.current_thread() is not threading.main_thread():
+            return []
+        restore = []
+        for name in ("SIGINT", "SIGTERM"):
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                restore.append((signum, signal.signal(signum, self._on_signal)))
+        return restore
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.stop()
+
+    def _begin_shutdown(self) -> None:
+        if self.stopping:
+            return
+        logger.info("Shutting down: finishing in-flight requests")
+        self.stopping = True
+        self._stop_accepting()
+        for listener in self.listeners:
+            listener.close()
+        for conn in list(self.connections):
+            if conn.state == IDLE:
+                conn.close()
+        self._deadline = self.loop.now + self.config.graceful_timeout
+        self.loop.every(0.05, self._check_drained)
+        self._check_drained(self.loop.now)
+
+    def _check_drained(self, now: float) -> None:
+        if not self.connections or now >= self._deadline:
+            if self.connections:
+                busy = sum(1 for conn in self.connections if conn.state == WORKER)
+                logger.warning(
+                    "graceful timeout: closing %d connections (%d busy)",
+                    len(self.connections),
+                    busy,
+                )
+            self.loop.stop()
+
+    def _close_everything(self) -> None:
+        for conn in list(self.connections):
+            conn.close()
+        for listener in self.listeners:
+            listener.close()
+        if self.pool is not None:
+            self.pool.shutdown(timeout=1.0)
+        self.loop.close()
+        if self._access_log is not None:
+            self._access_log.close()
+
+    # -- accepting ------------------------------------------------------------
+
+    def _start_accepting(self) -> None:
+        if self.accepting or self.stopping:
+            return
+        for listener in self.listeners:
+            self.loop.register(listener.sock, READ, self._accept_callbacks[listener])
+        self.accepting = True
+
+    def _stop_accepting(self) -> None:
+        if not self.accepting:
+            return
+        for listener in self.listeners:
+            self.loop.unregister(listener.sock)
+        self.accepting = False
+
+    def _on_accept(self, listener: Listener, mask: int) -> None:
+        for _ in range(_ACCEPT_BATCH):
+            try:
+                sock, addr = listener.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:
+                if self.config.log_socket_errors:
+                    logger.warning("accept failed: %s", error)
+                return
+            sock.setblocking(False)
+            if sock.family != socket.AF_INET and sock.family != socket.AF_INET6:
+                addr = None
+            conn = Connection(self, sock, addr, listener)
+            self.connections.add(conn)
+            conn.watch(READ)
+            if len(self.connections) >= self.connection_limit:
+                # New connections wait in the kernel's backlog until one closes.
+                self._stop_accepting()
+                return
+
+    def forget(self, conn: Connection) -> None:
+        """A connection closed (loop thread)."""
+        self.connections.discard(conn)
+        if not self.accepting and len(self.connections) < self.connection_limit:
+            self._start_accepting()
+
+    def dispatch(self, conn: Connection, request: Any, body: Any) -> None:
+        self.pool.submit(run_request, conn, request, body)  # type: ignore[union-attr]
+
+    def _sweep(self, now: float) -> None:
+        for conn in list(self.connections):
+            conn.check_timeout(now)
+
+
+def _no_access_log(conn: Any, request: Any, exchange: Any) -> None:
+    return None
+
+
+def run(app: Any, config: Any) -> None:
+    """Serve ``app`` with ``config`` until interrupted."""
+    Server(app, config).run()

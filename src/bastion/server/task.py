@@ -1,0 +1,236 @@
+"""One request on a worker thread: call the application, write its response (PEP 3333)."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from ..http import (
+    CHUNKED,
+    CLOSE_DELIMITED,
+    LAST_CHUNK,
+    LENGTH,
+    NO_BODY,
+    ProtocolError,
+    Request,
+    ResponseError,
+    ResponseHead,
+    check_response,
+    chunk,
+    http_date,
+    render_error,
+    render_head,
+)
+from ..wsgi.filewrapper import FileWrapper
+from .connection import ClientGone
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+logger = logging.getLogger("bastion.server")
+
+
+class AppOutputError(Exception):
+    """The application broke the WSGI contract while producing its body."""
+
+
+class Exchange:
+    """The response half of one request: start_response, write() and framing."""
+
+    __slots__ = (
+        "conn",
+        "framing",
+        "head",
+        "head_sent",
+        "keep_alive",
+        "remaining",
+        "request",
+        "sent_body",
+        "status_code",
+    )
+
+    def __init__(self, conn: Connection, request: Request) -> None:
+        self.conn = conn
+        self.request = request
+        self.head: ResponseHead | None = None
+        self.head_sent = False
+        self.keep_alive = request.keep_alive
+        self.framing = NO_BODY
+        self.remaining: int | None = None
+        self.sent_body = 0
+        self.status_code = 0
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
+        if exc_info is not None:
+            try:
+                if self.head_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.head is not None:
+            raise AssertionError("start_response called a second time without exc_info")
+        self.head = check_response(status, headers)
+        return self.write
+
+    def _send_head(self, first: bytes, computed_length: int | None = None) -> None:
+        """Frame and send the head, with ``first`` body bytes in the same send."""
+        head = self.head
+        if head is None:
+            raise AssertionError("the application wrote body data before start_response")
+        request = self.request
+        server = self.conn.server
+        data, framing, keep_alive = render_head(
+            head,
+            request.method,
+            request.version,
+            self.keep_alive,
+            http_date(server.clock()),
+            server.ident,
+            computed_length,
+        )
+        self.head_sent = True
+        self.framing = framing
+        self.keep_alive = keep_alive
+        self.status_code = head.code
+        if framing == LENGTH:
+            self.remaining = (
+                head.content_length if head.content_length is not None else computed_length
+            )
+        if first and framing != NO_BODY:
+            first = self._frame(first)
+            self.conn.send(data + first if len(first) < 65536 else data)
+            if len(first) >= 65536:
+                self.conn.send(first)
+        else:
+            self.conn.send(data)
+
+    def _frame(self, data: bytes) -> bytes:
+        framing = self.framing
+        if framing == CHUNKED:
+            return chunk(data)
+        if framing == LENGTH:
+            remaining = self.remaining
+            if len(data) > remaining:  # type: ignore[operator]
+                # More than the declared Content-Length: cut and close.
+                data = data[:remaining]
+                self.keep_alive = False
+            self.remaining = remaining - len(data)  # type: ignore[operator]
+        self.sent_body += len(data)
+        return data
+
+    def write(self, data: bytes) -> None:
+        """PEP 3333 write(): send ``data`` now."""
+        if type(data) is not bytes and not isinstance(data, bytes):
+            raise AppOutputError("the application wrote a non-bytes body chunk")
+        if not self.head_sent:
+            self._send_head(data)
+        elif data and self.framing != NO_BODY:
+            self.conn.send(self._frame(data))
+
+    def finish(self) -> None:
+        """End the body: last chunk, or close when it fell short of Content-Length."""
+        if not self.head_sent:
+            self._send_head(b"", 0)
+        if self.framing == CHUNKED:
+            self.conn.send(LAST_CHUNK)
+        elif self.framing == LENGTH and self.remaining:
+            logger.warning(
+                "application sent %d bytes fewer than its Content-Length", self.remaining
+            )
+            self.keep_alive = False
+        elif self.framing == CLOSE_DELIMITED:
+            self.keep_alive = False
+
+
+def run_request(conn: Connection, request: Request, body: Any) -> None:
+    """Worker entry point: serve ``request`` on ``conn``, then hand the connection back."""
+    server = conn.server
+    if body is None:
+        body = conn.stream_input()
+    exchange = Exchange(conn, request)
+    environ = conn.template.build(request, conn.remote_addr, conn.remote_port, body)
+    try:
+        _call_app(server.app, environ, exchange)
+        conn.keep_alive = exchange.keep_alive and _body_finished(body)
+    except ClientGone:
+        conn.keep_alive = False
+        conn.abort_from_worker()
+        return
+    except ProtocolError as error:  # the body turned out malformed while the app read it
+        conn.keep_alive = False
+        if not exchange.head_sent:
+            _send_error(conn, error.status)
+    except Exception as error:
+        conn.keep_alive = False
+        if isinstance(error, (ResponseError, AppOutputError, AssertionError)):
+            logger.error("application broke the WSGI contract: %s", error)
+        else:
+            logger.exception("application error on %s %s", request.method, request.path)
+        if not exchange.head_sent:
+            detail = traceback.format_exc() if server.expose_tracebacks else None
+            _send_error(conn, 500, detail)
+    server.access(conn, request, exchange)
+    conn.hand_back()
+
+
+def _call_app(app: Any, environ: dict[str, Any], exchange: Exchange) -> None:
+    result = app(environ, exchange.start_response)
+    try:
+        if type(result) is FileWrapper and exchange.head is not None:
+            params = result.sendfile_params()
+            if params is not None and _send_file(exchange, result, params):
+                return
+        if type(result) is list and len(result) == 1:
+            data = result[0]
+            if type(data) is not bytes and not isinstance(data, bytes):
+                raise AppOutputError("the application returned a non-bytes body chunk")
+            if not exchange.head_sent:
+                exchange._send_head(data, len(data))
+            else:
+                exchange.write(data)
+        else:
+            write = exchange.write
+            for data in result:
+                if data:
+                    write(data)
+                elif type(data) is not bytes and not isinstance(data, bytes):
+                    raise AppOutputError("the application returned a non-bytes body chunk")
+        exchange.finish()
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+
+
+def _send_file(exchange: Exchange, wrapper: FileWrapper, params: tuple[int, int, Any]) -> bool:
+    """Send a real file with sendfile; False to fall back to iterating."""
+    _, offset, count = params
+    if count is None:
+        return False
+    head = exchange.head
+    length = head.content_length if head.content_length is not None else count  # type: ignore[union-attr]
+    exchange._send_head(b"", length)
+    if exchange.framing != LENGTH:
+        if exchange.framing == NO_BODY:
+            exchange.finish()
+            return True
+        return False
+    to_send = min(count, length)
+    exchange.conn.send_file(wrapper.filelike, offset, to_send)
+    exchange.remaining = length - to_send
+    exchange.sent_body += to_send
+    exchange.finish()
+    return True
+
+
+def _body_finished(body: Any) -> bool:
+    """True unless a streamed body was left partly unread (then the connection closes)."""
+    return getattr(body, "complete", True)
+
+
+def _send_error(conn: Connection, status: int, detail: str | None = None) -> None:
+    server = conn.server
+    conn.send(render_error(status, http_date(server.clock()), server.ident, detail=detail))

@@ -1,0 +1,113 @@
+"""Build the PEP 3333 environ for one request.  Pure: no I/O.
+
+A ``EnvironTemplate`` holds the keys that are the same for every request on a
+listener; ``build`` copies it and adds the per-request keys.
+
+Header fields become ``HTTP_*`` keys, except:
+- names containing "_" are dropped: "X_Forwarded_For" and "X-Forwarded-For"
+  would otherwise both become HTTP_X_FORWARDED_FOR and spoof each other (the
+  same rule as nginx's underscores_in_headers off and waitress);
+- ``Proxy`` is dropped, so no HTTP_PROXY reaches the app (httpoxy, CVE-2016-5385);
+- Content-Type and Content-Length become CONTENT_TYPE and CONTENT_LENGTH.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from ..http.events import Request
+
+_SPECIAL_KEYS = {
+    "content-type": "CONTENT_TYPE",
+    "content-length": "CONTENT_LENGTH",
+    "proxy": None,
+}
+_key_cache: dict[str, str | None] = {}
+_KEY_CACHE_MAX = 1024
+
+
+def environ_key(name: str) -> str | None:
+    """The environ key for a lower-cased header name, or None when it is dropped."""
+    key = _key_cache.get(name, "")
+    if key != "":
+        return key
+    if name in _SPECIAL_KEYS:
+        key = _SPECIAL_KEYS[name]
+    elif "_" in name:
+        key = None
+    else:
+        key = "HTTP_" + name.upper().replace("-", "_")
+    if len(_key_cache) < _KEY_CACHE_MAX:
+        _key_cache[name] = key
+    return key
+
+
+def decode_path(path: str) -> str:
+    """PEP 3333 PATH_INFO: percent-decoded bytes, as latin-1 text.  Nothing else is normalised."""
+    return unquote_to_bytes(path).decode("latin-1") if "%" in path else path
+
+
+class EnvironTemplate:
+    """The keys shared by every request a listener serves."""
+
+    __slots__ = ("base", "url_prefix")
+
+    def __init__(
+        self,
+        *,
+        server_name: str,
+        server_port: str,
+        url_scheme: str,
+        url_prefix: str,
+        server_software: str,
+        file_wrapper: Any,
+        errors: Any = None,
+    ) -> None:
+        self.url_prefix = url_prefix
+        self.base: dict[str, Any] = {
+            "SERVER_NAME": server_name,
+            "SERVER_PORT": server_port,
+            "SERVER_SOFTWARE": server_software,
+            "SCRIPT_NAME": url_prefix,
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": url_scheme,
+            "wsgi.errors": errors if errors is not None else sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "wsgi.input_terminated": True,
+            "wsgi.file_wrapper": file_wrapper,
+        }
+
+    def build(
+        self, request: Request, remote_addr: str, remote_port: str, body: Any
+    ) -> dict[str, Any]:
+        """Return a new environ for ``request`` from a peer, with ``body`` as wsgi.input."""
+        environ = self.base.copy()
+        path = request.path
+        if "%" in path:
+            path = decode_path(path)
+        prefix = self.url_prefix
+        if prefix:
+            if path == prefix:
+                path = ""
+            elif path.startswith(prefix) and path[len(prefix)] == "/":
+                path = path[len(prefix) :]
+        environ["REQUEST_METHOD"] = request.method
+        environ["PATH_INFO"] = path
+        environ["QUERY_STRING"] = request.query
+        environ["REQUEST_URI"] = environ["RAW_URI"] = request.target
+        environ["SERVER_PROTOCOL"] = request.version
+        environ["REMOTE_ADDR"] = environ["REMOTE_HOST"] = remote_addr
+        environ["REMOTE_PORT"] = remote_port
+        environ["wsgi.input"] = body
+        cache = _key_cache
+        for name, value in request.headers.items():
+            key = cache.get(name, "")
+            if key == "":
+                key = environ_key(name)
+            if key is not None:
+                environ[key] = value
+        return environ
