@@ -15,7 +15,8 @@ def hello_app(environ, start_response):
 
 @validator
 def echo_app(environ, start_response):
-    body = environ["wsgi.input"].read()
+    # wsgiref's validator insists on read(size).
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
     return [body]
 

@@ -11,7 +11,10 @@ class Request:
     maps lower-cased field names to combined values (latin-1 decoded ``str``);
     for an absolute-form target, ``headers["host"]`` is the target's authority
     (RFC 9112 3.2.2).  ``content_length`` is the declared body length (0 when
-    there is none or the body is chunked).
+    there is none or the body is chunked).  ``expect_continue`` is True when an
+    HTTP/1.1 client sent ``Expect: 100-continue`` with a body and waits for the
+    interim response before sending it.  ``scheme`` is the scheme of an
+    absolute-form target, else None.
     """
 
     __slots__ = (

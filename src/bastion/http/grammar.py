@@ -48,8 +48,8 @@ HOST_RE = re.compile(f"(?:{_IP_LITERAL}|{_REG_NAME})(?::[0-9]*)?")
 # RFC 9112 3.2.3: authority-form = uri-host ":" port (CONNECT only).
 AUTHORITY_FORM_RE = re.compile(f"(?:{_IP_LITERAL}|{_REG_NAME}):[0-9]+")
 
-# RFC 9110 8.6: Content-Length = 1*DIGIT.  Bounded so int() stays cheap.
-CONTENT_LENGTH_RE = re.compile(r"[0-9]{1,19}")
+# RFC 9110 8.6: Content-Length = 1*DIGIT (no sign, no space, no hex).
+CONTENT_LENGTH_RE = re.compile(r"[0-9]+")
 
 # RFC 9112 7.1: chunk = chunk-size [ chunk-ext ] CRLF; chunk-size = 1*HEXDIG
 # chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )

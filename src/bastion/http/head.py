@@ -58,6 +58,15 @@ def parse_head(head: str, limits: Limits) -> Request:
         raise HeaderFieldsTooLarge("too many header fields")
     headers = combine_fields(fields)
 
+    # RFC 9112 3.2: exactly one valid Host in HTTP/1.1, whatever the target's
+    # form (repeats are refused by combine_fields).
+    host = headers.get("host")
+    if host is None:
+        if version == "HTTP/1.1":
+            raise BadRequest("missing Host header")
+    elif _host_match(host) is None:
+        raise BadRequest("invalid Host header")
+
     scheme = None
     if target[0] == "/" and method != "CONNECT":
         path, _, query = target.partition("?")
@@ -65,15 +74,6 @@ def parse_head(head: str, limits: Limits) -> Request:
             raise BadRequest("fragment in request target")
     else:
         path, query, scheme = _parse_other_form(method, target, headers)
-
-    # RFC 9112 3.2: exactly one valid Host in HTTP/1.1 (repeats are refused
-    # by combine_fields).
-    host = headers.get("host")
-    if host is None:
-        if version == "HTTP/1.1":
-            raise BadRequest("missing Host header")
-    elif _host_match(host) is None:
-        raise BadRequest("invalid Host header")
 
     content_length = 0
     chunked = False
@@ -110,8 +110,9 @@ def parse_head(head: str, limits: Limits) -> Request:
     if expect is not None:
         if expect.lower() != "100-continue":
             raise ExpectationFailed("unsupported expectation")
-        # RFC 9110 10.1.1: ignore 100-continue from an HTTP/1.0 client.
-        expect_continue = version == "HTTP/1.1"
+        # RFC 9110 10.1.1: ignore 100-continue from an HTTP/1.0 client, and
+        # when there is no content to wait for.
+        expect_continue = version == "HTTP/1.1" and (chunked or content_length > 0)
 
     return Request(
         method,
@@ -177,14 +178,20 @@ def _diagnose_request_line(line: str) -> None:
 
 def _parse_content_length(value: str) -> int:
     """RFC 9110 8.6: 1*DIGIT; a list of identical values is accepted as one."""
-    if _content_length_match(value) is not None:
-        return int(value)
-    values = {part.strip(" \t") for part in value.split(",")}
-    if len(values) == 1:
-        single = values.pop()
-        if _content_length_match(single) is not None:
-            return int(single)
-    raise BadRequest("invalid Content-Length")
+    if _content_length_match(value) is None:
+        values = {part.strip(" \t") for part in value.split(",")}
+        if len(values) != 1:
+            raise BadRequest("conflicting Content-Length values")
+        value = values.pop()
+        if _content_length_match(value) is None:
+            raise BadRequest("invalid Content-Length")
+    if len(value) > 18:
+        # Valid but huge: int() of a long digit run is slow (or refused past
+        # sys.int_info.default_max_str_digits), and no limit is that large.
+        value = value.lstrip("0")
+        if len(value) > 18:
+            raise ContentTooLarge("request body too large")
+    return int(value or "0")
 
 
 def _check_transfer_encoding(value: str) -> None:

@@ -218,7 +218,7 @@ class RequestParser:
         # Re-scan the last three bytes: a terminator may straddle two reads.
         self._scanned = max(size - 3, 0)
         if self._eof:
-            if size or self._leading:
+            if size:
                 raise IncompleteMessage("connection closed inside a request head")
             return CONNECTION_CLOSED
         return NEED_DATA
@@ -253,8 +253,20 @@ class RequestParser:
     # -- chunked body (RFC 9112 7.1) --------------------------------------
 
     def _next_chunked(self) -> Data | EndOfMessage | object:
-        buf = self._buf
         pieces: list[bytes] = []
+        try:
+            return self._dechunk(pieces)
+        except ProtocolError as error:
+            if not pieces:
+                raise
+            # Deliver the valid data before the fault; the error comes next,
+            # as it would had the bytes arrived one at a time.
+            self.state = ERROR
+            self._error = error
+            return Data(b"".join(pieces))
+
+    def _dechunk(self, pieces: list[bytes]) -> Data | EndOfMessage | object:
+        buf = self._buf
         while True:
             state = self.state
             if state is CHUNK_DATA:

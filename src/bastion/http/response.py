@@ -21,13 +21,16 @@ CHUNKED = 2  # Transfer-Encoding: chunked (HTTP/1.1 clients only)
 CLOSE_DELIMITED = 3  # the end of the connection ends the body (HTTP/1.0)
 
 # PEP 3333 "Other HTTP Features": an application must not send hop-by-hop
-# headers.  Connection is handled apart: "close" is honoured, the rest dropped.
+# headers, the RFC 2616 13.5.1 list (the set waitress refuses), plus the
+# non-standard Proxy-Connection.  Connection is handled apart: "close" is
+# honoured, the rest dropped.
 _FORBIDDEN_HOP_BY_HOP = frozenset(
     {
         "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
         "proxy-connection",
         "te",
-        "trailer",
         "trailers",
         "transfer-encoding",
         "upgrade",
@@ -187,5 +190,10 @@ def render_head(
 
 
 def chunk(data: bytes) -> bytes:
-    """Frame ``data`` (non-empty) as one chunk."""
+    """Frame ``data`` as one chunk; empty data frames to nothing.
+
+    An empty chunk would be the last-chunk and end the body early.
+    """
+    if not data:
+        return b""
     return b"%x\r\n%s\r\n" % (len(data), data)

@@ -23,12 +23,16 @@ from ..http import (
     render_head,
 )
 from ..wsgi.filewrapper import FileWrapper
-from .connection import ClientGone
+from ..wsgi.input import ClientDisconnected
 
 if TYPE_CHECKING:
     from .connection import Connection
 
 logger = logging.getLogger("bastion.server")
+
+# How much of an unread streamed request body is read and discarded to keep
+# the connection; past this the connection closes instead.
+_DRAIN_LIMIT = 65536
 
 
 class AppOutputError(Exception):
@@ -48,11 +52,13 @@ class Exchange:
         "request",
         "sent_body",
         "status_code",
+        "stream",
     )
 
-    def __init__(self, conn: Connection, request: Request) -> None:
+    def __init__(self, conn: Connection, request: Request, stream: Any = None) -> None:
         self.conn = conn
         self.request = request
+        self.stream = stream
         self.head: ResponseHead | None = None
         self.head_sent = False
         self.keep_alive = request.keep_alive
@@ -82,11 +88,16 @@ class Exchange:
             raise AssertionError("the application wrote body data before start_response")
         request = self.request
         server = self.conn.server
+        keep_alive = self.keep_alive
+        if keep_alive and self.stream is not None and not self.stream.started:
+            # RFC 9110 10.1.1: the client may still be holding the body back, so
+            # the connection cannot be reused; say so in this response.
+            keep_alive = False
         data, framing, keep_alive = render_head(
             head,
             request.method,
             request.version,
-            self.keep_alive,
+            keep_alive,
             http_date(server.clock()),
             server.ident,
             computed_length,
@@ -147,18 +158,39 @@ class Exchange:
 
 def run_request(conn: Connection, request: Request, body: Any) -> None:
     """Worker entry point: serve ``request`` on ``conn``, then hand the connection back."""
-    server = conn.server
+    stream = None
     if body is None:
-        body = conn.stream_input()
-    exchange = Exchange(conn, request)
+        body = stream = conn.stream_input()
+    exchange = Exchange(conn, request, stream)
+    try:
+        _serve(conn, request, body, exchange)
+    except ClientDisconnected:
+        conn.keep_alive = False
+        conn.abort_from_worker()
+        return
+    except BaseException:
+        # Nothing may leave a connection owned by no one: close it, then let the
+        # worker log what went wrong.
+        conn.keep_alive = False
+        conn.abort_from_worker()
+        raise
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+    conn.server.access(conn, request, exchange)
+    conn.hand_back()
+
+
+def _serve(conn: Connection, request: Request, body: Any, exchange: Exchange) -> None:
+    """Run the app for one request and answer it; errors become 500s or a closed connection."""
+    server = conn.server
     environ = conn.template.build(request, conn.remote_addr, conn.remote_port, body)
     try:
         _call_app(server.app, environ, exchange)
         conn.keep_alive = exchange.keep_alive and _body_finished(body)
-    except ClientGone:
-        conn.keep_alive = False
-        conn.abort_from_worker()
-        return
+    except ClientDisconnected:
+        raise
     except ProtocolError as error:  # the body turned out malformed while the app read it
         conn.keep_alive = False
         if not exchange.head_sent:
@@ -166,14 +198,14 @@ def run_request(conn: Connection, request: Request, body: Any) -> None:
     except Exception as error:
         conn.keep_alive = False
         if isinstance(error, (ResponseError, AppOutputError, AssertionError)):
-            logger.error("application broke the WSGI contract: %s", error)
+            logger.exception(
+                "application broke the WSGI contract on %s %s", request.method, request.path
+            )
         else:
             logger.exception("application error on %s %s", request.method, request.path)
         if not exchange.head_sent:
             detail = traceback.format_exc() if server.expose_tracebacks else None
             _send_error(conn, 500, detail)
-    server.access(conn, request, exchange)
-    conn.hand_back()
 
 
 def _call_app(app: Any, environ: dict[str, Any], exchange: Exchange) -> None:
@@ -227,8 +259,18 @@ def _send_file(exchange: Exchange, wrapper: FileWrapper, params: tuple[int, int,
 
 
 def _body_finished(body: Any) -> bool:
-    """True unless a streamed body was left partly unread (then the connection closes)."""
-    return getattr(body, "complete", True)
+    """True when the connection is positioned after the request body, so it can be reused.
+
+    A streamed body (``Expect: 100-continue``) the application left unread is
+    drained up to ``_DRAIN_LIMIT`` bytes; one it never started reading is not:
+    the client may still be holding it back, so the connection closes.
+    """
+    drain = getattr(body, "drain", None)
+    if drain is None:
+        return True
+    if not getattr(body, "started", True):
+        return False
+    return drain(_DRAIN_LIMIT)
 
 
 def _send_error(conn: Connection, status: int, detail: str | None = None) -> None:

@@ -1,0 +1,339 @@
+"""The grammar of what reverse proxies send, and of the addresses bastion trusts them at.
+
+Header values (RFC 7239 ``Forwarded``, the X-Forwarded-* family): pure functions over
+``str`` that return a normalised value or raise :class:`InvalidValue`, whose reason is
+fixed text from this module: it never contains the value, so it is safe to log or to
+put in a response.  Trusted addresses: ``validate_trusted_proxy`` checks the option and
+:class:`TrustedPeers` matches peers against it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable, Mapping
+from ipaddress import (
+    IPv4Address,
+    IPv4Network,
+    IPv6Address,
+    IPv6Network,
+    ip_address,
+    ip_network,
+)
+from typing import Any, NamedTuple
+from urllib.parse import unquote_to_bytes
+
+#: The environ key a server sets to ``"unix"`` for a peer on a unix socket.
+PEER_KIND_KEY = "bastion.peer"
+
+
+class InvalidValue(ValueError):
+    """A header value that does not follow its grammar; ``str()`` is a fixed reason."""
+
+
+class Forwarded(NamedTuple):
+    """One RFC 7239 forwarded-element; a parameter the element lacks is ``""``."""
+
+    by: str
+    for_: str
+    host: str
+    proto: str
+
+
+class Node(NamedTuple):
+    """An RFC 7239 node: ``address`` is None for ``unknown`` and obfuscated names."""
+
+    address: str | None
+    port: str | None
+
+
+# RFC 9110 5.6.2 token and 5.6.4 quoted-string; RFC 7239 4: no whitespace around "=" or ";".
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_QUOTED = r'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
+_PAIR = re.compile(rf"({_TOKEN})=({_TOKEN}|{_QUOTED})")
+_QUOTED_ONLY = re.compile(_QUOTED)
+_QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
+_OWS = " \t"
+# RFC 7239 6.3: obfnode / obfport.
+_OBFUSCATED = re.compile(r"_[A-Za-z0-9._-]+")
+# A reg-name restricted to RFC 3986 unreserved characters: DNS names, IPv4, "_" and "~".
+_REG_NAME = re.compile(r"[A-Za-z0-9._~-]+")
+# An absolute path of RFC 3986 pchars; percent-escapes are decoded afterwards.
+_PREFIX = re.compile(r"(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)+")
+
+_FLAG_VALUES = {"on": "https", "true": "https", "1": "https", "yes": "https"}
+_FLAG_VALUES.update({"off": "http", "false": "http", "0": "http", "no": "http"})
+
+
+def unquote(value: str) -> str:
+    """``value`` with a surrounding quoted-string removed; a stray quote is invalid."""
+    if value.startswith('"'):
+        if not _QUOTED_ONLY.fullmatch(value):
+            raise InvalidValue("invalid quoted-string")
+        return _QUOTED_PAIR.sub(r"\1", value[1:-1])
+    if '"' in value:
+        raise InvalidValue("stray quote character")
+    return value
+
+
+def list_items(value: str) -> list[str]:
+    """The non-empty members of a comma-separated list, stripped (RFC 9110 5.6.1)."""
+    return [item for part in value.split(",") if (item := part.strip(_OWS))]
+
+
+def single(value: str) -> str:
+    """The one member of a header that must not be a list."""
+    if "," in value:
+        raise InvalidValue("multiple values where one is expected")
+    item = value.strip(_OWS)
+    if not item:
+        raise InvalidValue("empty value")
+    return item
+
+
+def parse_port(text: str) -> str:
+    """A TCP port, 1-65535, as a decimal string without leading zeros."""
+    if not (0 < len(text) <= 5 and text.isascii() and text.isdigit()):
+        raise InvalidValue("port is not a number")
+    port = int(text)
+    if not 0 < port < 65536:
+        raise InvalidValue("port out of range 1-65535")
+    return str(port)
+
+
+def parse_ip(text: str) -> str:
+    """An IPv4 or IPv6 address in its canonical text form (no zone, no brackets)."""
+    if "%" in text or not text.isascii():
+        raise InvalidValue("not an IP address")
+    try:
+        return str(ip_address(text))
+    except ValueError:
+        raise InvalidValue("not an IP address") from None
+
+
+def _parse_ipv6(text: str) -> str:
+    if "%" in text or not text.isascii():
+        raise InvalidValue("not an IPv6 address")
+    try:
+        return str(IPv6Address(text))
+    except ValueError:
+        raise InvalidValue("not an IPv6 address") from None
+
+
+def parse_address(entry: str) -> Node:
+    """An X-Forwarded-For / X-Real-IP entry: ``ip``, ``[ipv6]``, ``ipv4:port``, ``[ipv6]:port``.
+
+    The entry may be a quoted-string, as some proxies quote IPv6 addresses.
+    """
+    entry = unquote(entry)
+    if entry.startswith("["):
+        inner, bracket, rest = entry[1:].partition("]")
+        if not bracket:
+            raise InvalidValue("unterminated IPv6 bracket")
+        if rest and not rest.startswith(":"):
+            raise InvalidValue("garbage after IPv6 address")
+        return Node(_parse_ipv6(inner), parse_port(rest[1:]) if rest else None)
+    if entry.count(":") == 1:
+        host, _, port = entry.partition(":")
+        try:
+            return Node(str(IPv4Address(host)), parse_port(port))
+        except ValueError:
+            raise InvalidValue("not an IP address") from None
+    return Node(parse_ip(entry), None)
+
+
+def parse_node(text: str) -> Node:
+    """An RFC 7239 node (section 6): IPv4, ``[IPv6]``, ``unknown`` or ``_obfuscated``, + port."""
+    if text.startswith("["):
+        inner, bracket, rest = text[1:].partition("]")
+        if not bracket:
+            raise InvalidValue("unterminated IPv6 bracket")
+        address: str | None = _parse_ipv6(inner)
+        if rest and not rest.startswith(":"):
+            raise InvalidValue("garbage after IPv6 address")
+        port_text = rest[1:] if rest else None
+    else:
+        name, colon, port_text_raw = text.partition(":")
+        port_text = port_text_raw if colon else None
+        if name.lower() == "unknown" or _OBFUSCATED.fullmatch(name):
+            address = None
+        else:
+            try:
+                address = str(IPv4Address(name))
+            except ValueError:
+                raise InvalidValue("node is not an address, unknown or obfuscated") from None
+    if port_text is None:
+        return Node(address, None)
+    if _OBFUSCATED.fullmatch(port_text):
+        return Node(address, None)
+    return Node(address, parse_port(port_text))
+
+
+def parse_host(text: str) -> tuple[str, str | None]:
+    """A Host value ``name[:port]`` or ``[ipv6][:port]`` as (name, port or None)."""
+    if text.startswith("["):
+        inner, bracket, rest = text[1:].partition("]")
+        if not bracket:
+            raise InvalidValue("unterminated IPv6 bracket")
+        name = "[" + _parse_ipv6(inner) + "]"
+    else:
+        name, colon, port = text.partition(":")
+        if not _REG_NAME.fullmatch(name):
+            raise InvalidValue("invalid host name")
+        name = name.lower()
+        rest = colon + port
+    if not rest:
+        return name, None
+    if not rest.startswith(":"):
+        raise InvalidValue("garbage after IPv6 address")
+    return name, parse_port(rest[1:])
+
+
+def parse_proto(text: str) -> str:
+    """``http`` or ``https``, case-insensitively; any other scheme is refused."""
+    proto = text.lower()
+    if proto not in ("http", "https"):
+        raise InvalidValue("scheme is not http or https")
+    return proto
+
+
+def parse_flag(text: str) -> str:
+    """X-Forwarded-SSL style on/off flags (on, true, 1, yes / off, false, 0, no) as a scheme."""
+    try:
+        return _FLAG_VALUES[text.lower()]
+    except KeyError:
+        raise InvalidValue("flag is not on/off, true/false, yes/no or 1/0") from None
+
+
+def parse_prefix(text: str) -> str:
+    """A mount point for SCRIPT_NAME: an absolute path, decoded, without its trailing slash."""
+    if not _PREFIX.fullmatch(text):
+        raise InvalidValue("prefix is not an absolute path")
+    path = unquote_to_bytes(text).decode("latin-1") if "%" in text else text
+    segments = path.split("/")
+    if "." in segments or ".." in segments or any(ord(ch) < 32 or ch == "\x7f" for ch in path):
+        raise InvalidValue("prefix has dot segments or control characters")
+    return path.rstrip("/")
+
+
+def parse_forwarded(value: str) -> list[tuple[Forwarded, int]]:
+    """Split a ``Forwarded`` value into elements, each with its start offset in ``value``.
+
+    Checks the RFC 7239 section 4 syntax, including quoted-strings (which may hold
+    commas and semicolons) and the rule that a parameter occurs once per element.
+    Parameter values are returned unquoted but otherwise unchecked.
+    """
+    elements: list[tuple[Forwarded, int]] = []
+    pos, end = 0, len(value)
+    while True:
+        while pos < end and value[pos] in _OWS:
+            pos += 1
+        if pos >= end:
+            return elements
+        start = pos
+        params: dict[str, str] = {}
+        while True:
+            match = _PAIR.match(value, pos)
+            if match:
+                name = match.group(1).lower()
+                if name in params:
+                    raise InvalidValue("parameter repeated in one element")
+                params[name] = unquote(match.group(2))
+                pos = match.end()
+            if pos < end and value[pos] == ";":
+                pos += 1
+                continue
+            break
+        while pos < end and value[pos] in _OWS:
+            pos += 1
+        if pos < end:
+            if value[pos] != ",":
+                raise InvalidValue("invalid forwarded-element syntax")
+            pos += 1
+        if params:
+            fields = (params.get(key, "") for key in ("by", "for", "host", "proto"))
+            elements.append((Forwarded(*fields), start))
+
+
+# -- trusted addresses -----------------------------------------------------------------------
+
+_LOOPBACK = (IPv4Network("127.0.0.0/8"), IPv6Network("::1/128"))
+_KEYWORDS = ("*", "local", "unix")
+
+
+def option_names(value: Any, option: str) -> list[str]:
+    """The entries of a list option given as a string (commas or spaces) or a list of strings."""
+    if isinstance(value, str):
+        return value.replace(",", " ").split()
+    if isinstance(value, Iterable) and all(isinstance(item, str) for item in value):
+        return [part for item in value for part in item.replace(",", " ").split()]
+    raise ValueError(f"{option}: expected a string or a list of strings, got {value!r}")
+
+
+def validate_trusted_proxy(value: Any) -> tuple[str, ...] | None:
+    """Check ``trusted_proxy``: None, or addresses, CIDR networks, ``*``, ``local``, ``unix``.
+
+    A string may list several, separated by commas or spaces.  Returns the entries in
+    canonical form (an address becomes a /32 or /128 network); None when there are none.
+    """
+    if value is None:
+        return None
+    result = []
+    for entry in option_names(value, "trusted_proxy"):
+        if entry.lower() in _KEYWORDS:
+            result.append(entry.lower())
+            continue
+        try:
+            result.append(str(ip_network(entry.strip("[]"), strict=True)))
+        except ValueError:
+            raise ValueError(
+                f"trusted_proxy: {entry!r} is not an IP address, a CIDR network (host bits "
+                "zero, e.g. 10.0.0.0/8), '*' (any peer), 'local' (loopback and unix-socket "
+                "peers) or 'unix' (unix-socket peers)"
+            ) from None
+    if "*" in result and len(result) > 1:
+        raise ValueError("trusted_proxy: '*' trusts every peer and cannot be combined")
+    return tuple(result) or None
+
+
+class TrustedPeers:
+    """Answers "is this address a trusted proxy?" for entries from ``validate_trusted_proxy``."""
+
+    __slots__ = ("any", "contains", "networks", "unix")
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        entries = tuple(entries)
+        self.any = "*" in entries
+        nets: list[IPv4Network | IPv6Network] = []
+        for entry in entries:
+            if entry == "local":
+                nets.extend(_LOOPBACK)
+            elif entry not in _KEYWORDS:
+                nets.append(ip_network(entry))
+        self.networks = tuple(nets)
+        # A unix socket is reachable only from this host, so whoever trusts a loopback
+        # address (which any local process can connect from) trusts it too.
+        self.unix = self.any or "unix" in entries or any(_is_loopback(net) for net in nets)
+        self.contains: Callable[[str], bool] = functools.lru_cache(maxsize=1024)(self._contains)
+
+    def _contains(self, address: str) -> bool:
+        if self.any:
+            return True
+        try:
+            ip = ip_address(address.strip("[]"))
+        except ValueError:
+            return False
+        if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in net for net in self.networks)
+
+    def trusts(self, environ: Mapping[str, Any]) -> bool:
+        """True when the request's immediate peer is a trusted proxy."""
+        if environ.get(PEER_KIND_KEY) == "unix":
+            return self.unix
+        peer = environ.get("REMOTE_ADDR")
+        return isinstance(peer, str) and self.contains(peer)
+
+
+def _is_loopback(net: IPv4Network | IPv6Network) -> bool:
+    return any(net.overlaps(loop) for loop in _LOOPBACK if loop.version == net.version)

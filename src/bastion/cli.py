@@ -1,0 +1,191 @@
+"""The ``bastion`` command (and ``python -m bastion``): waitress-serve's flags, and more.
+
+``bastion [OPTIONS] [MODULE:OBJECT]`` imports the WSGI application (``--call`` calls the
+object to get it) and serves it; with no application it serves the built-in demo page.
+The option flags are generated from the options table.  Exit status: 0 after a clean
+stop (SIGINT/SIGTERM), 1 when the application cannot be loaded or the server cannot
+start, 2 for a bad flag or option value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import pkgutil
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from . import __version__, _ensure_logging
+from .config import Config
+from .config import sources as src
+from .config.model import render_value
+from .config.options import CLI, OPTIONS, SECTIONS, Option
+from .errors import ConfigError
+
+DEMO_APP = "bastion.demo:app"
+
+logger = logging.getLogger("bastion.cli")
+
+DESCRIPTION = """\
+Serve a WSGI application with bastion.
+
+MODULE:OBJECT names the application, as in 'myproject.wsgi:application'; the object may be
+a dotted path ('pkg.mod:factory.app').  The current directory is added to sys.path.
+Without it, bastion serves a small demo page.
+
+Options also come from BASTION_<OPTION> environment variables and from the TOML file given
+with --config; precedence: command line > environment > file > default.
+See docs/options.md for every option."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with one flag per option of the table that allows the CLI."""
+    parser = argparse.ArgumentParser(
+        prog="bastion",
+        usage="%(prog)s [OPTIONS] [MODULE:OBJECT]",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "app",
+        nargs="?",
+        metavar="MODULE:OBJECT",
+        help=f"the WSGI application to serve (default: the demo page, {DEMO_APP})",
+    )
+    runner = parser.add_argument_group("Running")
+    runner.add_argument(
+        "--call",
+        action="store_true",
+        help="call MODULE:OBJECT (with no arguments) to get the WSGI application",
+    )
+    runner.add_argument(
+        "--config", metavar="FILE", help="read options from this TOML file (top-level keys)"
+    )
+    runner.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the effective configuration, and where each value came from, then exit",
+    )
+    runner.add_argument("--version", action="version", version=f"bastion {__version__}")
+    for key, title in SECTIONS:
+        group = parser.add_argument_group(title)
+        for option in OPTIONS:
+            if option.section != key or CLI not in option.sources:
+                continue
+            flag = option.cli_flag
+            assert flag is not None
+            text = option.help.replace("%", "%%")
+            if option.is_flag:
+                group.add_argument(
+                    flag,
+                    dest=option.name,
+                    action=argparse.BooleanOptionalAction,
+                    default=argparse.SUPPRESS,
+                    help=f"{text} (default: {'on' if option.default else 'off'})",
+                )
+            else:
+                group.add_argument(
+                    flag,
+                    dest=option.name,
+                    metavar=option.metavar,
+                    action="append" if option.name == "listen" else "store",
+                    default=argparse.SUPPRESS,
+                    help=f"{text} (default: {_default_text(option)})",
+                )
+    return parser
+
+
+def _default_text(option: Option) -> str:
+    rendered = render_value(option, option.default)
+    return "unset" if rendered is None else rendered.replace("%", "%%")
+
+
+def cli_values(namespace: argparse.Namespace) -> dict[str, Any]:
+    """The options given on the command line, raw; repeated --listen flags are joined."""
+    values = {o.name: getattr(namespace, o.name) for o in OPTIONS if hasattr(namespace, o.name)}
+    if "listen" in values:
+        values["listen"] = " ".join(values["listen"])
+    return values
+
+
+def load_config(namespace: argparse.Namespace) -> Config:
+    """Command line > environment > config file > default; raises ``ConfigError``."""
+    layers = [src.from_cli(cli_values(namespace)), src.from_env()]
+    if namespace.config:
+        layers.append(src.from_file(namespace.config))
+    return Config.from_layers(layers)
+
+
+class AppLoadError(Exception):
+    """The application named on the command line cannot be imported or called."""
+
+
+def load_app(name: str, call: bool = False) -> Any:
+    """Import ``module:object`` (cwd on sys.path, as waitress-serve does); call it if asked."""
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.append(cwd)
+    try:
+        app = pkgutil.resolve_name(name)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise AppLoadError(
+            f"cannot import application {name!r}: {type(error).__name__}: {error}"
+        ) from error
+    if call:
+        app = app()
+    if not callable(app):
+        what = "the result of calling it" if call else "it"
+        raise AppLoadError(f"{name!r} is not a WSGI application: {what} is not callable")
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    try:
+        namespace = parser.parse_args(argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 2
+    try:
+        config = load_config(namespace)
+    except ConfigError as error:
+        parser.print_usage(sys.stderr)
+        print(f"bastion: error: {error}", file=sys.stderr)
+        return 2
+    if namespace.print_config:
+        sys.stdout.write(config.describe())
+        return 0
+    _ensure_logging()
+    try:
+        return _serve(namespace.app, namespace.call, config)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _serve(app_name: str | None, call: bool, config: Config) -> int:
+    if app_name is None:
+        logger.info("No application given: serving the demo page (%s)", DEMO_APP)
+    try:
+        app = load_app(app_name or DEMO_APP, call)
+    except AppLoadError as error:
+        print(f"bastion: error: {error}", file=sys.stderr)
+        return 1
+    except Exception:
+        traceback.print_exc()
+        print(f"bastion: error: loading application {app_name!r} failed", file=sys.stderr)
+        return 1
+    from .server import Server
+
+    try:
+        server = Server(app, config)
+    except ConfigError as error:
+        print(f"bastion: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"bastion: error: cannot listen: {error}", file=sys.stderr)
+        return 1
+    server.run()
+    return 0

@@ -1,0 +1,443 @@
+"""THE table of options: every setting bastion has is declared here, once.
+
+serve() keyword arguments, ``--flags``, ``BASTION_*`` environment variables, TOML keys and
+docs/options.md are all derived from ``OPTIONS``.  To add an option, append an ``Option``;
+names carry their unit where one applies (``graceful_timeout`` seconds, ``..._size`` bytes).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import addresses as a
+from . import converters as c
+
+SAME_AS_WAITRESS: Any = type("_SameAsWaitress", (), {"__repr__": lambda self: "SAME"})()
+
+KWARGS, ENV, FILE, CLI = "kwargs", "env", "file", "cli"
+ALL_SOURCES = frozenset((KWARGS, ENV, FILE, CLI))
+
+SECTIONS = (
+    ("listen", "Where to listen"),
+    ("proxy", "Behind a proxy"),
+    ("wsgi", "WSGI environment and responses"),
+    ("limits", "Request limits"),
+    ("buffers", "Connections and buffers"),
+    ("timeouts", "Timeouts"),
+    ("logging", "Logging"),
+    ("compat", "Accepted for waitress compatibility, no effect"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting: how to convert it, its default, and where it may come from.
+
+    ``waitress_default`` holds waitress 3.0's default when bastion's differs (with the
+    reason in ``why_different``); ``waitress`` says whether waitress has the option at all.
+    """
+
+    name: str
+    convert: c.Converter
+    default: Any
+    help: str
+    section: str
+    waitress: bool = True
+    waitress_default: Any = SAME_AS_WAITRESS
+    why_different: str = ""
+    sources: frozenset[str] = ALL_SOURCES
+    metavar: str | None = None
+
+    @property
+    def env_var(self) -> str | None:
+        """The environment variable that sets this option, if any."""
+        return "BASTION_" + self.name.upper() if ENV in self.sources else None
+
+    @property
+    def cli_flag(self) -> str | None:
+        """The command-line flag that sets this option, if any (``--[no-]x`` for booleans)."""
+        return "--" + self.name.replace("_", "-") if CLI in self.sources else None
+
+    @property
+    def is_flag(self) -> bool:
+        return self.convert is c.to_bool
+
+    @property
+    def differs_from_waitress(self) -> bool:
+        return self.waitress and self.waitress_default is not SAME_AS_WAITRESS
+
+
+_TCP_NODELAY = (getattr(socket, "SOL_TCP", socket.IPPROTO_TCP), socket.TCP_NODELAY, 1)
+
+OPTIONS: tuple[Option, ...] = (
+    # -- where to listen ----------------------------------------------------------------------
+    Option(
+        "host",
+        a.to_host,
+        "0.0.0.0",
+        "Host name or IP address to listen on; '0.0.0.0' is every IPv4 address, '::' every "
+        "IPv6 one. Used with port; cannot be combined with listen, unix_socket or sockets.",
+        "listen",
+        metavar="ADDR",
+    ),
+    Option(
+        "port",
+        a.to_port,
+        a.DEFAULT_PORT,
+        "TCP port to listen on (0 picks a free port). Used with host.",
+        "listen",
+        metavar="PORT",
+    ),
+    Option(
+        "listen",
+        a.to_listen,
+        (("0.0.0.0", a.DEFAULT_PORT),),
+        "Space-separated host:port addresses to listen on: '127.0.0.1:8080 [::1]:8080', "
+        "'*:8080' for every address of the enabled families. The flag may be repeated. "
+        "Cannot be combined with host/port, unix_socket or sockets.",
+        "listen",
+        metavar="HOST:PORT",
+    ),
+    Option(
+        "ipv4",
+        c.to_bool,
+        True,
+        "Listen on IPv4 addresses; when off, only IPv6 ones are used (this narrows "
+        "wildcard hosts such as '*' and names that resolve to both families).",
+        "listen",
+    ),
+    Option(
+        "ipv6",
+        c.to_bool,
+        True,
+        "Listen on IPv6 addresses; when off, only IPv4 ones are used (this narrows "
+        "wildcard hosts such as '*' and names that resolve to both families).",
+        "listen",
+    ),
+    Option(
+        "unix_socket",
+        c.optional(c.text("a filesystem path")),
+        None,
+        "Path of a Unix domain socket to listen on instead of TCP (not on Windows).",
+        "listen",
+        metavar="PATH",
+    ),
+    Option(
+        "unix_socket_perms",
+        c.to_octal_mode,
+        0o600,
+        "Permissions of the Unix socket file, as an octal string such as '660'.",
+        "listen",
+        metavar="PERMS",
+    ),
+    Option(
+        "sockets",
+        a.to_sockets,
+        (),
+        "Already-bound listening sockets to serve on (socket activation); Python only. "
+        "Cannot be combined with host/port, listen or unix_socket.",
+        "listen",
+        sources=frozenset((KWARGS,)),
+    ),
+    Option(
+        "backlog",
+        c.integer(1),
+        1024,
+        "Connections the kernel queues for accept() (the listen() backlog).",
+        "listen",
+        metavar="INT",
+    ),
+    Option(
+        "socket_options",
+        a.to_socket_options,
+        (_TCP_NODELAY,),
+        "setsockopt() triples applied to each listening TCP socket (accepted sockets inherit "
+        "them). From a flag, variable or file: 'IPPROTO_TCP:TCP_NODELAY:1 "
+        "SOL_SOCKET:SO_KEEPALIVE:1'.",
+        "listen",
+        metavar="LEVEL:OPT:VALUE",
+    ),
+    Option(
+        "server_name",
+        c.text(),
+        "bastion.invalid",
+        "SERVER_NAME for requests that carry no Host header; empty uses the listening address.",
+        "listen",
+        waitress_default="waitress.invalid",
+        why_different="names this server rather than waitress",
+        metavar="NAME",
+    ),
+    # -- behind a proxy -----------------------------------------------------------------------
+    Option(
+        "trusted_proxy",
+        c.optional(c.to_token),
+        None,
+        "IP address of the proxy whose forwarding headers are trusted, or '*' for any peer.",
+        "proxy",
+        metavar="ADDR",
+    ),
+    Option(
+        "trusted_proxy_count",
+        c.optional(c.integer(1)),
+        None,
+        "How many proxies in front of bastion are trusted in X-Forwarded-For / Forwarded "
+        "chains; requires trusted_proxy. Unset means 1.",
+        "proxy",
+        metavar="INT",
+    ),
+    Option(
+        "trusted_proxy_headers",
+        c.to_proxy_headers,
+        frozenset(),
+        "Proxy headers to trust, separated by spaces or commas: 'forwarded', or some of "
+        "'x-forwarded-for x-forwarded-host x-forwarded-proto x-forwarded-port "
+        "x-forwarded-by'; requires trusted_proxy. With trusted_proxy set and this empty, "
+        "x-forwarded-proto is trusted (with a DeprecationWarning), as in waitress.",
+        "proxy",
+        metavar="HEADERS",
+    ),
+    Option(
+        "log_untrusted_proxy_headers",
+        c.to_bool,
+        False,
+        "Log a warning when a request carries proxy headers that are not trusted.",
+        "proxy",
+    ),
+    Option(
+        "clear_untrusted_proxy_headers",
+        c.to_bool,
+        True,
+        "Remove untrusted proxy headers from the environ so the application cannot be fooled.",
+        "proxy",
+    ),
+    # -- WSGI environment and responses -------------------------------------------------------
+    Option(
+        "url_scheme",
+        c.to_scheme,
+        "http",
+        "wsgi.url_scheme unless a trusted proxy says otherwise.",
+        "wsgi",
+        metavar="SCHEME",
+    ),
+    Option(
+        "url_prefix",
+        c.to_url_prefix,
+        "",
+        "SCRIPT_NAME for every request; a PATH_INFO starting with it has it removed. "
+        "Normalised to one leading slash and no trailing slash.",
+        "wsgi",
+        metavar="PATH",
+    ),
+    Option(
+        "ident",
+        c.to_ident,
+        "bastion",
+        "Value of the Server response header and of SERVER_SOFTWARE; empty sends no Server header.",
+        "wsgi",
+        waitress_default="waitress",
+        why_different="names this server rather than waitress",
+        metavar="STR",
+    ),
+    Option(
+        "expose_tracebacks",
+        c.to_bool,
+        False,
+        "Show the traceback of an unhandled application error in the 500 response (for "
+        "development only).",
+        "wsgi",
+    ),
+    # -- request limits -----------------------------------------------------------------------
+    Option(
+        "max_request_line",
+        c.byte_size(16),
+        8192,
+        "Largest request line (method, target and version) in bytes; longer gets 414.",
+        "limits",
+        waitress=False,
+        metavar="BYTES",
+    ),
+    Option(
+        "max_request_header_size",
+        c.byte_size(16),
+        262144,
+        "Largest request head (request line and all header fields) in bytes; larger gets 431.",
+        "limits",
+        metavar="BYTES",
+    ),
+    Option(
+        "max_request_header_fields",
+        c.integer(1),
+        100,
+        "Most header fields one request may carry; more gets 431.",
+        "limits",
+        waitress=False,
+        metavar="INT",
+    ),
+    Option(
+        "max_request_body_size",
+        c.byte_size(0),
+        1073741824,
+        "Largest request body in bytes; larger gets 413.",
+        "limits",
+        metavar="BYTES",
+    ),
+    # -- connections and buffers --------------------------------------------------------------
+    Option(
+        "threads",
+        c.integer(1),
+        4,
+        "Worker threads that run the application.",
+        "buffers",
+        metavar="INT",
+    ),
+    Option(
+        "connection_limit",
+        c.integer(1),
+        10000,
+        "Most open client connections; beyond it new ones wait in the backlog. Each takes a "
+        "file descriptor: keep it below the process's open-files limit (ulimit -n).",
+        "buffers",
+        waitress_default=100,
+        why_different="waitress's 100 silently stalls new clients once 100 keep-alive "
+        "connections sit idle; bastion's event loop holds idle connections cheaply",
+        metavar="INT",
+    ),
+    Option(
+        "recv_bytes",
+        c.byte_size(1),
+        8192,
+        "Bytes asked of each recv() call.",
+        "buffers",
+        metavar="BYTES",
+    ),
+    Option(
+        "send_bytes",
+        c.byte_size(1),
+        262144,
+        "Most bytes handed to one send() call.",
+        "buffers",
+        waitress_default=1,
+        why_different="deprecated in waitress, where it is a flush threshold; bastion "
+        "writes responses directly and uses it as the send() size",
+        metavar="BYTES",
+    ),
+    Option(
+        "inbuf_overflow",
+        c.byte_size(0),
+        524288,
+        "A request body larger than this is buffered in a temporary file, not in memory.",
+        "buffers",
+        metavar="BYTES",
+    ),
+    Option(
+        "outbuf_overflow",
+        c.byte_size(0),
+        1048576,
+        "Pending output larger than this is buffered in a temporary file, not in memory.",
+        "buffers",
+        metavar="BYTES",
+    ),
+    Option(
+        "outbuf_high_watermark",
+        c.byte_size(1),
+        16777216,
+        "The application's response iterator pauses while more than this is pending output.",
+        "buffers",
+        metavar="BYTES",
+    ),
+    Option(
+        "channel_request_lookahead",
+        c.integer(0),
+        0,
+        "Requests read ahead on a connection while one is being processed, so that a client "
+        "disconnect is noticed; 0 reads nothing ahead.",
+        "buffers",
+        metavar="INT",
+    ),
+    # -- timeouts -----------------------------------------------------------------------------
+    Option(
+        "channel_timeout",
+        c.seconds(allow_zero=False),
+        120.0,
+        "Seconds a connection may stay inactive (nothing received, nothing sent) before it is "
+        "closed.",
+        "timeouts",
+        metavar="SECONDS",
+    ),
+    Option(
+        "graceful_timeout",
+        c.seconds(),
+        30.0,
+        "On SIGINT/SIGTERM, seconds to let in-flight requests finish before closing their "
+        "connections.",
+        "timeouts",
+        waitress=False,
+        metavar="SECONDS",
+    ),
+    # -- logging ------------------------------------------------------------------------------
+    Option(
+        "log_socket_errors",
+        c.to_bool,
+        True,
+        "Log socket errors such as a client disconnecting early.",
+        "logging",
+    ),
+    Option(
+        "access_log",
+        c.optional(c.text("'-' for standard output, or a file path")),
+        None,
+        "Write one line per response: '-' to standard output, or to the given file. Off "
+        "when unset.",
+        "logging",
+        waitress=False,
+        metavar="PATH",
+    ),
+    Option(
+        "access_log_format",
+        c.choice("combined", "json"),
+        "combined",
+        "Access log format: 'combined' (Apache combined) or 'json' (one object per line).",
+        "logging",
+        waitress=False,
+        metavar="FORMAT",
+    ),
+    # -- waitress compatibility ---------------------------------------------------------------
+    Option(
+        "cleanup_interval",
+        c.seconds(allow_zero=False),
+        30.0,
+        "Accepted for compatibility, no effect: bastion's event loop closes inactive "
+        "connections when their channel_timeout passes, without a periodic cleanup.",
+        "compat",
+        metavar="SECONDS",
+    ),
+    Option(
+        "asyncore_use_poll",
+        c.to_bool,
+        False,
+        "Accepted for compatibility, no effect: bastion's event loop uses the selectors module, "
+        "which picks the best mechanism (epoll, kqueue, poll) itself.",
+        "compat",
+    ),
+    Option(
+        "asyncore_loop_timeout",
+        c.integer(0),
+        1,
+        "Accepted for compatibility, no effect: bastion's event loop sleeps until its next "
+        "deadline and is woken for new work.",
+        "compat",
+        metavar="INT",
+    ),
+)
+
+BY_NAME: Mapping[str, Option] = {option.name: option for option in OPTIONS}
+BY_ENV: Mapping[str, Option] = {o.env_var: o for o in OPTIONS if o.env_var}
+
+ADDRESS_OPTIONS = ("host", "port", "listen", "unix_socket", "sockets")
+
+# waitress 3.0's option set, for tests and the migration guide: every name here must be an
+# Option, accepted by serve() with the same meaning.
+WAITRESS_OPTIONS = tuple(option.name for option in OPTIONS if option.waitress)
