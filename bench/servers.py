@@ -1,8 +1,11 @@
 """The servers under test: how each is launched, and a context manager that runs one.
 
 Every server gets 4 worker threads where it has threads, listens on a free port of 127.0.0.1,
-and is started with the CPU-pinning prefix. ``idle_args`` raise the limits that would otherwise
-refuse or drop 2,000 idle keep-alive connections; they are used only in the idle scenario.
+and is started with the CPU-pinning prefix. Limits that would refuse or close connections the
+scenarios open are raised: waitress's (and bastion's) connection limit (waitress counts its own
+listener and trigger in its default of 100, so 100 wrk connections would not all be served);
+cheroot's keep-alive connection limit and backlog (in ``bench.run_cheroot``). ``idle_args`` are
+used only in the idle scenario, for what only 2,000 idle connections need.
 """
 
 from __future__ import annotations
@@ -75,8 +78,11 @@ SERVERS: dict[str, ServerSpec] = {
             "bastion",
             "bastion",
             "bastion",
-            lambda p: _py("-m", "bastion", "--listen", f"{HOST}:{p}", "--threads", "4", APP),
-            ("--connection-limit", "4096"),
+            lambda p: _py(
+                *("-m", "bastion", "--listen", f"{HOST}:{p}", "--threads", "4"),
+                *("--connection-limit", "4096", APP),
+            ),
+            (),
             "4 threads",
             True,
         ),
@@ -84,8 +90,11 @@ SERVERS: dict[str, ServerSpec] = {
             "waitress",
             "waitress",
             "waitress",
-            lambda p: _py("-m", "waitress", f"--listen={HOST}:{p}", "--threads=4", APP),
-            ("--connection-limit=4096", "--asyncore-use-poll"),
+            lambda p: _py(
+                *("-m", "waitress", f"--listen={HOST}:{p}", "--threads=4"),
+                *("--connection-limit=4096", APP),
+            ),
+            ("--asyncore-use-poll",),
             "4 threads",
             True,
         ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 __version__ = "0.1.0"
@@ -36,6 +35,8 @@ def __getattr__(name: str) -> Any:
 
 def _ensure_logging() -> None:
     """Show bastion's INFO messages (the URLs served) when the program configured no logging."""
+    import logging
+
     if logging.getLogger().handlers:
         return
     package_logger = logging.getLogger("bastion")

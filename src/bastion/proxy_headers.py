@@ -125,7 +125,7 @@ class MalformedProxyHeader(BastionError):
 
 def validate_trusted_proxy_count(value: Any) -> int:
     """Check ``trusted_proxy_count``: an integer >= 1 (a decimal string is accepted)."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"trusted_proxy_count: expected an integer >= 1, got {value!r}")
@@ -257,7 +257,7 @@ class ProxyPolicy:
         if entries is None:
             entries = ("local",) if headers else ()
             if headers:
-                logger.warning(
+                logger.info(
                     "trusted_proxy_headers set without trusted_proxy: trusting %s only from "
                     "loopback and unix-socket peers",
                     ", ".join(sorted(headers)),
@@ -336,7 +336,7 @@ class ProxyPolicy:
         raw = get("HTTP_X_FORWARDED_HOST") if "x-forwarded-host" in self.headers else None
         if raw is not None:
             items = list_items(raw)
-            hosts = [_checked("HTTP_X_FORWARDED_HOST", i, _one(parse_host)) for i in items[-hops:]]
+            hosts = _checked("HTTP_X_FORWARDED_HOST", raw, lambda _: _hosts(items[-hops:]))
             if hosts:
                 _agree(found, "host", hosts[0], raw_fwd, "X-Forwarded-Host")
             if len(items) > hops:
@@ -398,6 +398,10 @@ class ProxyPolicy:
                     break
         nodes = [parse_address(item) for item in items[index:]]
         return nodes[0], len(nodes), ", ".join(items[index:]) if index else None
+
+
+def _hosts(items: list[str]) -> list[tuple[str, str | None]]:
+    return [parse_host(unquote(item)) for item in items]
 
 
 def _agree(found: dict[str, Any], category: str, value: Any, raw_fwd: Any, name: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bastion.http import Limits
@@ -182,3 +184,42 @@ def test_repeated_fields_count_each_line(bad, msg):
     """The field count is of lines, not distinct names: repeats cannot dodge the limit."""
     limits = Limits(max_header_fields=3)
     assert bad(msg(LINE, HOST, b"X: 1", b"X: 2", b"X: 3"), limits) == 431
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b" " * 200_000 + b"\x01",
+        b" " * 200_000 + b"\r",
+        b"a " * 100_000 + b"\x00",
+        b"\t a" * 60_000 + b"\x7f",
+    ],
+)
+def test_pathological_values_fail_in_linear_time(engine, value):
+    """No regex backtracking blow-up (ReDoS): OWS runs in a failing line cost linear time.
+
+    An earlier pattern with overlapping leading and trailing OWS took ~2 minutes here.
+    """
+    data = b"GET / HTTP/1.1\r\nHost: a\r\nX:" + value + b"\r\n\r\n"
+    start = time.perf_counter()
+    _, error = engine.run([data])
+    assert error is not None and error.status == 400
+    assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        b"a" * 200_000 + b"%",
+        b"a%41" * 50_000 + b"%4",
+        b"[" + b":" * 200_000,
+        b"a:" + b"1" * 200_000 + b"x",
+    ],
+)
+def test_pathological_host_fails_in_linear_time(engine, host):
+    """The Host grammar (an unrolled reg-name loop) rejects long near-misses quickly."""
+    data = b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n"
+    start = time.perf_counter()
+    _, error = engine.run([data])
+    assert error is not None and error.status == 400
+    assert time.perf_counter() - start < 2.0

@@ -31,7 +31,7 @@ SMALL = Limits(
 )
 
 PROPERTY = settings(max_examples=150, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
-FUZZ = settings(max_examples=400, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=1000, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 
 field_value = st.text(alphabet=VCHARS + " \t", max_size=20).map(lambda v: v.strip(" \t"))
 field_name = st.text(alphabet=TCHARS, min_size=1, max_size=10).map(lambda n: "X-" + n)

@@ -12,6 +12,9 @@ from bastion.http import (
     URITooLong,
 )
 
+SMALL_LINE = Limits(max_request_line=40)
+SMALL_HEAD = Limits(max_header_size=300)
+
 
 def request_line(length: int) -> bytes:
     line = b"GET /" + b"a" * (length - len(b"GET / HTTP/1.1")) + b" HTTP/1.1"
@@ -115,3 +118,36 @@ def test_default_limits_match_waitress():
 def test_each_limit_answers_with_its_status(bad, limits, data, status):
     """Issue item 3: 414, 431, 431, 413, 400, 400."""
     assert bad(data, limits) == status
+
+
+@pytest.mark.parametrize(
+    ("data", "limits", "status"),
+    [
+        # A bare LF after a 505 version: bytewise meets the LF before the head ends.
+        (b"GET / HTTP/0.1\r\n\nHost: a\r\n\r\n", Limits(), 400),
+        # A bare CR first, in a head over the size limit: the CR is met first.
+        (b"\rGET / HTTP/1.1\r\nHost: a\r\nX: " + b"y" * 400 + b"\r\n\r\n", Limits(), 400),
+        (b"\rGET / HTTP/1.1\r\nHost: a\r\nX: " + b"y" * 400 + b"\r\n\r\n", SMALL_HEAD, 400),
+        # An overlong request line is met before a later bare LF...
+        (b"GET /" + b"a" * 80 + b" HTTP/1.1\r\nX: a\nb\r\n\r\n", SMALL_LINE, 414),
+        # ...and a bare LF inside the line before its limit is passed.
+        (b"GET /a\nb" + b"a" * 80 + b" HTTP/1.1\r\n\r\n", SMALL_LINE, 400),
+        # Too many fields only shows when the head is complete: a bare CR wins.
+        (b"GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\rx\r\n\r\n", Limits(max_header_fields=1), 400),
+    ],
+    ids=[
+        "lf-vs-505",
+        "cr-vs-431-default",
+        "cr-vs-431-small",
+        "414-vs-lf",
+        "lf-vs-414",
+        "cr-vs-fields",
+    ],
+)
+def test_error_is_the_same_for_any_split(engine, data, limits, status):
+    """Issue 2 and 4: whole, bytewise and line-wise feeds fail with the same status
+    (regressions found by the fuzz run: whole heads used to answer 505 or 431 where a
+    byte-at-a-time feed had already answered 400)."""
+    for pieces in ([data], engine.split(data, 1), engine.split(data, 5), engine.lines(data)):
+        _, error = engine.run(pieces, limits)
+        assert error is not None and error.status == status

@@ -94,3 +94,22 @@ def test_access_log_is_off_by_default(serve_app, capsys):
     with serve_app(app) as server:
         run_requests(server)
     assert capsys.readouterr().out == ""
+
+
+def test_protocol_errors_are_logged_too(serve_app, tmp_path):
+    target = tmp_path / "access.log"
+    with serve_app(app, access_log=str(target), access_log_format="json") as server:
+        assert server.request(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n").status == 400
+    records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert [r["status"] for r in records] == [400]
+
+
+def test_application_errors_are_logged_as_500(serve_app, tmp_path):
+    def failing(environ, start_response):
+        raise RuntimeError("boom")
+
+    target = tmp_path / "access.log"
+    with serve_app(failing, access_log=str(target), access_log_format="json") as server:
+        assert server.request(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n").status == 500
+    records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert [(r["status"], r["target"]) for r in records] == [(500, "/x")]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 
 
 def path_app(environ, start_response):
@@ -146,3 +148,45 @@ def test_pipelined_requests_sent_byte_by_byte(serve_app):
         first, second = wire.read_response(), wire.read_response()
         assert first.body.startswith(b"/x:") and first.body.endswith(b":2")
         assert second.body.startswith(b"/y:") and second.body.endswith(b":0")
+
+
+def test_long_pipeline_while_the_client_reads_slowly(serve_app):
+    # The client keeps sending while responses pile up unread: the server must
+    # neither deadlock nor drop or reorder anything.
+    count = 3000
+    sent = threading.Event()
+    with serve_app(path_app) as server, server.wire(20) as wire:
+
+        def sender():
+            for start in range(0, count, 100):
+                wire.send(
+                    b"".join(
+                        b"GET /%05d HTTP/1.1\r\nHost: x\r\n\r\n" % i
+                        for i in range(start, start + 100)
+                    )
+                )
+            sent.set()
+
+        thread = threading.Thread(target=sender, daemon=True)
+        thread.start()
+        time.sleep(0.2)  # let responses pile up before reading any
+        bodies = [wire.read_response(timeout=5).body for _ in range(count)]
+        thread.join(20)
+    assert sent.is_set()
+    assert bodies == [b"/%05d" % i for i in range(count)]
+
+
+def test_body_sent_without_waiting_for_100_continue(serve_app):
+    with serve_app(echo_app) as server, server.wire() as wire:
+        wire.send(
+            b"POST /eager HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+            b"Expect: 100-continue\r\n\r\nhello"
+            b"GET /after HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        first = wire.read_response()
+        if first.status == 100:  # allowed: the server did not know the body was on its way
+            first = wire.read_response()
+        second = wire.read_response()
+    digest = hashlib.sha256(b"hello").hexdigest().encode()
+    assert first.body == b"/eager:%s:5" % digest
+    assert second.body.startswith(b"/after:")

@@ -66,6 +66,19 @@ def test_max_request_body_size_refuses_before_100_continue(serve_app):
     assert response.status == 413
 
 
+def test_max_request_body_size_streamed_chunked_body(serve_app):
+    with serve_app(read_app, max_request_body_size=1000) as server, server.wire() as wire:
+        wire.send(
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        assert wire.read_response().status == 100
+        wire.send(b"7d0\r\n" + b"c" * 2000 + b"\r\n0\r\n\r\n")
+        response = wire.read_response()
+    assert response.status == 413
+    assert response.closes
+
+
 def test_max_request_header_size(serve_app):
     with serve_app(ok_app, max_request_header_size=2048) as server:
         small = server.request(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 1000 + b"\r\n\r\n")
@@ -113,6 +126,42 @@ def test_channel_timeout_closes_a_stalled_head(serve_app):
         wire.read_to_close(timeout=4)
         assert wire.eof
         assert time.monotonic() - started >= 0.9
+
+
+def test_channel_timeout_closes_a_stalled_body(serve_app):
+    with serve_app(read_app, channel_timeout=1) as server, server.wire() as wire:
+        wire.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + b"a" * 10)
+        started = time.monotonic()
+        wire.read_to_close(timeout=4)
+        assert wire.eof
+        assert time.monotonic() - started >= 0.9
+
+
+def test_channel_timeout_closes_a_client_that_stops_reading(serve_app):
+    closed = threading.Event()
+
+    class Body:
+        def __iter__(self):
+            block = b"r" * 65536
+            for _ in range(2048):  # 128 MiB: far more than socket buffers hold
+                yield block
+
+        def close(self):
+            closed.set()
+
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return Body()
+
+    with serve_app(app, channel_timeout=1) as server:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+        sock.settimeout(5)
+        sock.connect((server.host, server.port))
+        with sock:
+            sock.sendall(GET)
+            assert closed.wait(6), "a reader that stopped reading holds a worker forever"
+        assert server.wait_no_connections()
 
 
 def test_channel_timeout_does_not_cut_a_slow_application(serve_app):

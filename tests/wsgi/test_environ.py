@@ -124,6 +124,14 @@ def test_path_info_and_raw_uri_differ_only_by_decoding():
     assert env["REQUEST_URI"] == "/caf%C3%A9?q=%C3%A9"
 
 
+def test_absolute_form_target():
+    env = build(b"GET http://example.test:81/p%20q?x=1 HTTP/1.1\r\nHost: other\r\n\r\n")
+    assert env["PATH_INFO"] == "/p q"
+    assert env["QUERY_STRING"] == "x=1"
+    assert env["HTTP_HOST"] == "example.test:81"  # RFC 9112 3.2.2: the target wins
+    assert env["REQUEST_URI"] == "http://example.test:81/p%20q?x=1"
+
+
 @pytest.mark.parametrize(
     "target, script_name, path_info",
     [

@@ -1,43 +1,75 @@
 """Header and trailer field sections: validation and combination.
 
-``parse_field_block`` validates a whole block of field lines with one regex
-pass; only when that pass finds an invalid line does it walk the lines to name
-the exact fault.  ``combine_fields`` folds repeated names per RFC 9110 5.3.
+``parse_fields`` validates a whole block of field lines with one regex pass and
+folds it into a dict; only when that pass finds an invalid line does it walk
+the lines to name the exact fault.
+
+Repeated field names are combined with ", " in order (RFC 9110 5.3), which is
+what PEP 3333's one-value-per-name environ needs, except:
+
+- Cookie: joined with "; " (RFC 6265 5.4, RFC 9113 8.2.3); ", " would be read
+  by cookie parsers as part of a cookie value.
+- Host, Content-Type, Authorization, Proxy-Authorization: refused with 400.
+  They are singletons, so a combined value means nothing, and two components
+  could each pick a different one (first vs last): RFC 9112 3.2 requires 400
+  for Host, and the issue does for Content-Type.
+- Content-Length: combined like a list and judged by the framing code, which
+  accepts only identical values (RFC 9110 8.6).
 """
 
 from __future__ import annotations
 
-from .errors import BadRequest
+from .errors import BadRequest, HeaderFieldsTooLarge
 from .grammar import FIELD_LINE_RE, FIELD_VALUE_RE, TOKEN_RE
 
 _findall = FIELD_LINE_RE.findall
 
-# Repeats of these fields are refused: RFC 9112 3.2 (Host); Content-Type and
-# the credentials fields are singletons whose combined value is meaningless and
-# which two components could read differently (first vs last).
 SINGLETON_FIELDS = frozenset({"host", "content-type", "authorization", "proxy-authorization"})
+"""Names whose repetition is refused (see the module docstring)."""
 
-# RFC 9113 8.2.3 / RFC 6265 5.4: cookie-pairs are joined with "; ", never ", ",
-# which cookie parsers would read as part of a value.
 _JOINERS = {"cookie": "; "}
 
 
-def parse_field_block(block: str) -> list[tuple[str, str]]:
-    """Parse ``block``: field lines, each *preceded* by CRLF, with the final CRLF.
+def parse_fields(block: str, start: int = 0, max_fields: int | None = None) -> dict[str, str]:
+    """Validate ``block[start:]`` and return its fields as a dict.
 
-    That is, ``"\\r\\nHost: a\\r\\nAccept: */*\\r\\n"``.  Returns (name, value)
-    pairs with names as sent and values stripped of surrounding whitespace.
-    Raises ``BadRequest`` for any malformed line; the caller checks counts and sizes.
+    The block is field lines, each *preceded* by CRLF, then CRLF CRLF: that is,
+    ``"\\r\\nHost: a\\r\\nAccept: */*\\r\\n\\r\\n"``.  Keys are lower-cased names,
+    values are stripped of surrounding whitespace (OWS) and repeats combined
+    (see the module docstring).  Raises ``BadRequest`` for a malformed line and
+    ``HeaderFieldsTooLarge`` for more than ``max_fields`` lines.
     """
-    fields = _findall(block)
-    if len(fields) != block.count("\r\n") - 1:
-        _diagnose(block)
-    return fields
+    fields = _findall(block, start)
+    # Every match consumes the CRLF before its line and needs the one after it,
+    # and no value holds a LF: so one match per LF but the last two means
+    # every line matched and no bare LF hides anywhere.
+    if len(fields) != block.count("\n", start) - 2:
+        _diagnose(block[start:])
+    if max_fields is not None and len(fields) > max_fields:
+        raise HeaderFieldsTooLarge("too many header fields")
+    headers = {name.lower(): value.strip(" \t") for name, value in fields}
+    if len(headers) != len(fields):
+        return combine_fields([(name, value.strip(" \t")) for name, value in fields])
+    return headers
+
+
+def combine_fields(fields: list[tuple[str, str]]) -> dict[str, str]:
+    """Map lower-cased names to values, combining repeats (see the module docstring)."""
+    headers: dict[str, str] = {}
+    for name, value in fields:
+        key = name.lower()
+        if key in headers:
+            if key in SINGLETON_FIELDS:
+                raise BadRequest("repeated singleton header field")
+            headers[key] = headers[key] + _JOINERS.get(key, ", ") + value
+        else:
+            headers[key] = value
+    return headers
 
 
 def _diagnose(block: str) -> None:
     """Raise the precise error for the first invalid line of ``block``."""
-    for line in block[2:-2].split("\r\n"):
+    for line in block[2:-4].split("\r\n"):
         if not line:
             raise BadRequest("empty header line")
         if line[0] in " \t":
@@ -66,22 +98,3 @@ def _bad_char_reason(text: str, default: str) -> str:
     if "\x00" in text:
         return "NUL in header section"
     return default
-
-
-def combine_fields(fields: list[tuple[str, str]]) -> dict[str, str]:
-    """Map lower-cased names to values, joining repeats with ", " (RFC 9110 5.3).
-
-    Repeated singleton fields are refused (see ``SINGLETON_FIELDS``); Cookie
-    repeats are joined with "; ".  Content-Length repeats are joined like any
-    list and judged by the framing code.
-    """
-    headers: dict[str, str] = {}
-    for name, value in fields:
-        key = name.lower()
-        if key in headers:
-            if key in SINGLETON_FIELDS:
-                raise BadRequest("repeated singleton header field")
-            headers[key] = headers[key] + _JOINERS.get(key, ", ") + value
-        else:
-            headers[key] = value
-    return headers

@@ -22,12 +22,14 @@ _FIELD_VCHAR = r"\x21-\x7e\x80-\xff"
 FIELD_VALUE_RE = re.compile(f"[{_FIELD_VCHAR} \t]*")
 
 # One header field line, preceded by the CRLF that ended the line before it
-# and followed (lookahead) by its own CRLF.  Leading and trailing whitespace
-# (OWS) is not captured.  A field block matches line by line only when every
-# line is valid: see ``fields.parse_field_block``.
-FIELD_LINE_RE = re.compile(
-    f"\\r\\n({TOKEN}):[ \\t]*((?:[{_FIELD_VCHAR}]+(?:[ \\t]+[{_FIELD_VCHAR}]+)*)?)[ \\t]*(?=\\r\\n)"
-)
+# and followed (lookahead) by its own CRLF.  RFC 9112 5: field-line = name ":"
+# OWS field-value OWS, and any run of field-vchar, SP and HTAB is exactly that,
+# so one flat character class checks it (the fastest form for the regex
+# engine); the caller strips the OWS.  Keep it flat: a separate leading
+# "[ \\t]*" would overlap the class and make a failing line cost quadratic
+# time (a 256 KiB head of spaces then a CTL: minutes).  A field block matches
+# line by line only when every line is valid: see ``fields.parse_fields``.
+FIELD_LINE_RE = re.compile(f"\\r\\n({TOKEN}):([{_FIELD_VCHAR} \\t]*)(?=\\r\\n)")
 
 # RFC 9112 3: request-line = method SP request-target SP HTTP-version.
 # The target is checked for its form separately; here it is any run of
@@ -41,7 +43,11 @@ HTTP_VERSION_RE = re.compile(r"HTTP/[0-9]\.[0-9]")
 ABSOLUTE_FORM_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]+)(.*)")
 
 # RFC 9110 7.2: Host = uri-host [ ":" port ]; uri-host = IP-literal / IPv4 / reg-name.
-_REG_NAME = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
+# reg-name = *( unreserved / pct-encoded / sub-delims ), written as an unrolled
+# loop (runs of plain characters between escapes): 2.5x faster than one
+# alternation per character.  IPv4address is a reg-name too.
+_REG_CHAR = "[A-Za-z0-9\\-._~!$&'()*+,;=]"
+_REG_NAME = f"{_REG_CHAR}*(?:%[0-9A-Fa-f]{{2}}{_REG_CHAR}*)*"
 _IP_LITERAL = r"\[[0-9A-Fa-f:.]+\]|\[[vV][0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]"
 HOST_RE = re.compile(f"(?:{_IP_LITERAL}|{_REG_NAME})(?::[0-9]*)?")
 

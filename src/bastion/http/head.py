@@ -1,9 +1,8 @@
 """Parse one complete request head (RFC 9112 sections 2-3, 5-6) into a ``Request``.
 
 The input is the head decoded as latin-1, from the first byte of the request
-line through the CRLF that ends the last field line (the blank line that ends
-the head is not included).  The whole head is validated here, so the body
-framing the parser applies next is never ambiguous.
+line through the blank line that ends it.  The whole head is validated here,
+so the body framing the parser applies next is never ambiguous.
 """
 
 from __future__ import annotations
@@ -12,13 +11,12 @@ from .errors import (
     BadRequest,
     ContentTooLarge,
     ExpectationFailed,
-    HeaderFieldsTooLarge,
     NotImplementedCoding,
     URITooLong,
     VersionNotSupported,
 )
 from .events import Request
-from .fields import combine_fields, parse_field_block
+from .fields import parse_fields
 from .grammar import (
     ABSOLUTE_FORM_RE,
     AUTHORITY_FORM_RE,
@@ -34,6 +32,12 @@ _request_line_match = REQUEST_LINE_RE.fullmatch
 _host_match = HOST_RE.fullmatch
 _content_length_match = CONTENT_LENGTH_RE.fullmatch
 
+# Host values already validated.  A server sees the same few again and again;
+# a set lookup is cheaper than the regex.  Bounded in count and length, so odd
+# values cannot grow it; once full, new values simply take the regex.
+_valid_hosts: set[str] = set()
+_VALID_HOSTS_MAX = 256
+
 
 def parse_head(head: str, limits: Limits) -> Request:
     """Validate ``head`` and return the ``Request`` it describes.
@@ -43,41 +47,41 @@ def parse_head(head: str, limits: Limits) -> Request:
     line_end = head.find("\r\n")
     if line_end > limits.max_request_line:
         raise URITooLong("request line too long")
-    line = head[:line_end]
-    match = _request_line_match(line)
+    match = _request_line_match(head, 0, line_end)
     if match is None:
-        _diagnose_request_line(line)
+        _diagnose_request_line(head[:line_end])
     method, target, version = match.groups()  # type: ignore[union-attr]
     if version != "HTTP/1.1" and version != "HTTP/1.0":
         if method == "PRI" and version == "HTTP/2.0":
             raise BadRequest("HTTP/2 connection preface on an HTTP/1.1 port")
         raise VersionNotSupported("HTTP version not supported")
 
-    fields = parse_field_block(head[line_end:])
-    if len(fields) > limits.max_header_fields:
-        raise HeaderFieldsTooLarge("too many header fields")
-    headers = combine_fields(fields)
+    headers = parse_fields(head, line_end, limits.max_header_fields)
+    get = headers.get
 
     # RFC 9112 3.2: exactly one valid Host in HTTP/1.1, whatever the target's
-    # form (repeats are refused by combine_fields).
-    host = headers.get("host")
+    # form (repeats are refused by parse_fields).
+    host = get("host")
     if host is None:
         if version == "HTTP/1.1":
             raise BadRequest("missing Host header")
-    elif _host_match(host) is None:
-        raise BadRequest("invalid Host header")
+    elif host not in _valid_hosts:
+        if _host_match(host) is None:
+            raise BadRequest("invalid Host header")
+        if len(_valid_hosts) < _VALID_HOSTS_MAX and len(host) <= 255:
+            _valid_hosts.add(host)
 
     scheme = None
     if target[0] == "/" and method != "CONNECT":
-        path, _, query = target.partition("?")
-        if "#" in query or "#" in path:
+        if "#" in target:
             raise BadRequest("fragment in request target")
+        path, _, query = target.partition("?")
     else:
         path, query, scheme = _parse_other_form(method, target, headers)
 
     content_length = 0
     chunked = False
-    transfer_encoding = headers.get("transfer-encoding")
+    transfer_encoding = get("transfer-encoding")
     if transfer_encoding is not None:
         if "content-length" in headers:
             # RFC 9112 6.1: a message with both is a smuggling attempt.
@@ -87,13 +91,13 @@ def parse_head(head: str, limits: Limits) -> Request:
         _check_transfer_encoding(transfer_encoding)
         chunked = True
     else:
-        declared = headers.get("content-length")
+        declared = get("content-length")
         if declared is not None:
             content_length = _parse_content_length(declared)
             if content_length > limits.max_body_size:
                 raise ContentTooLarge("request body too large")
 
-    connection = headers.get("connection")
+    connection = get("connection")
     if connection is None:
         keep_alive = version == "HTTP/1.1"
     else:
@@ -106,7 +110,7 @@ def parse_head(head: str, limits: Limits) -> Request:
             keep_alive = "keep-alive" in _tokens(options)
 
     expect_continue = False
-    expect = headers.get("expect")
+    expect = get("expect")
     if expect is not None:
         if expect.lower() != "100-continue":
             raise ExpectationFailed("unsupported expectation")

@@ -29,7 +29,7 @@ from .errors import (
     URITooLong,
 )
 from .events import CONNECTION_CLOSED, END_OF_MESSAGE, NEED_DATA, Data, EndOfMessage, Request
-from .fields import combine_fields, parse_field_block
+from .fields import parse_fields
 from .grammar import BARE_CR_RE, BARE_LF_RE, CHUNK_SIZE_LINE_RE, HEXDIG_RUN_RE
 from .head import parse_head
 from .limits import DEFAULT_LIMITS, Limits
@@ -128,7 +128,7 @@ class RequestParser:
 
     @property
     def at_message_boundary(self) -> bool:
-        """True between requests: the last request's body is wholly consumed."""
+        """True between requests: the last request's EndOfMessage has been returned."""
         return self.state == HEAD
 
     def feed(self, data: bytes) -> None:
@@ -151,10 +151,14 @@ class RequestParser:
                 return self._next_length_data()
             if state is MESSAGE_END:
                 self.state = HEAD
-                trailers, self._trailers = self._trailers, None
-                return END_OF_MESSAGE if trailers is None else EndOfMessage(trailers)
+                trailers = self._trailers
+                if trailers is None:
+                    return END_OF_MESSAGE
+                self._trailers = None
+                return EndOfMessage(trailers)
             if state is ERROR:
-                raise self._error  # type: ignore[misc]
+                # The same error again, without piling up tracebacks.
+                raise self._error.with_traceback(None)  # type: ignore[union-attr]
             return self._next_chunked()
         except ProtocolError as error:
             self.state = ERROR
@@ -165,20 +169,30 @@ class RequestParser:
 
     def _next_head(self) -> Request | object:
         buf = self._buf
-        if buf[:2] == _CRLF:
-            # RFC 9112 2.2: ignore empty lines before a request line.
-            self._skip_leading_empty_lines()
         end = buf.find(_HEAD_END, self._scanned)
-        if end < 0:
-            return self._partial_head()
+        if end <= 0 or buf[0] == 13:
+            if buf[:2] == _CRLF:
+                # RFC 9112 2.2: ignore empty lines before a request line.
+                self._skip_leading_empty_lines()
+                end = buf.find(_HEAD_END)
+            if end < 0:
+                return self._partial_head()
         limits = self._limits
-        if end + 4 > limits.max_header_size:
-            self._raise_head_too_large(end)
-        head = buf[: end + 2].decode("latin-1")
-        del buf[: end + 4]
+        size = end + 4
+        if size > limits.max_header_size:
+            raise self._earliest_head_error(bytes(buf[:size]), self._head_too_large(end))
+        if size == len(buf):
+            head = buf.decode("latin-1")
+            buf.clear()
+        else:
+            head = buf[:size].decode("latin-1")
+            del buf[:size]
         self._scanned = 0
         self._leading = 0
-        request = parse_head(head, limits)
+        try:
+            request = parse_head(head, limits)
+        except ProtocolError as error:
+            raise self._earliest_head_error(head.encode("latin-1"), error) from None
         if request.chunked:
             self.state = CHUNK_SIZE
             self._body_total = 0
@@ -214,7 +228,7 @@ class RequestParser:
         if line_end < 0 and size > limits.max_request_line + 1:
             raise URITooLong("request line too long")
         if size >= limits.max_header_size:
-            self._raise_head_too_large(size)
+            raise self._head_too_large(size)
         # Re-scan the last three bytes: a terminator may straddle two reads.
         self._scanned = max(size - 3, 0)
         if self._eof:
@@ -223,11 +237,41 @@ class RequestParser:
             return CONNECTION_CLOSED
         return NEED_DATA
 
-    def _raise_head_too_large(self, end: int) -> None:
+    def _head_too_large(self, end: int) -> ProtocolError:
         line_end = self._buf.find(_CRLF, 0, end + 2)
         if line_end < 0 or line_end > self._limits.max_request_line:
-            raise URITooLong("request line too long")
-        raise HeaderFieldsTooLarge("request header section too large")
+            return URITooLong("request line too long")
+        return HeaderFieldsTooLarge("request header section too large")
+
+    def _earliest_head_error(self, head: bytes, error: ProtocolError) -> ProtocolError:
+        """The error a byte-at-a-time feed of ``head`` would have met first.
+
+        ``head`` is a complete head, CRLF CRLF included, and ``error`` what
+        checking it whole found.  The same stream must fail the same way
+        however it is split, and ``_partial_head`` checks some faults as bytes
+        arrive: a bare LF on arrival, a bare CR when the byte after it arrives,
+        an overlong request line or head when it passes its limit.  Whichever
+        of those a bytewise feed meets before the head completes wins; any
+        other fault shows only once the head is complete.  Error path only.
+        """
+        limits = self._limits
+        found: list[tuple[int, int, ProtocolError]] = []
+        match = BARE_LF_RE.search(head)
+        if match is not None:
+            found.append((match.start(), 0, BadRequest("bare LF in request head")))
+        match = BARE_CR_RE.search(head)
+        if match is not None:
+            found.append((match.start() + 1, 1, BadRequest("bare CR in request head")))
+        if head.find(_CRLF, 0, limits.max_request_line + 2) < 0:
+            found.append((limits.max_request_line + 1, 2, URITooLong("request line too long")))
+        if len(head) > limits.max_header_size:
+            too_large = HeaderFieldsTooLarge("request header section too large")
+            found.append((limits.max_header_size - 1, 3, too_large))
+        if found:
+            position, _, early = min(found, key=lambda item: item[:2])
+            if position < len(head) - 1:
+                return early
+        return error
 
     # -- Content-Length body ----------------------------------------------
 
@@ -368,9 +412,8 @@ class RequestParser:
             return False
         if end + 4 > limit:
             raise BadRequest("trailer section too large")
-        block = "\r\n" + buf[: end + 2].decode("latin-1")
-        fields = parse_field_block(block)
-        trailers = combine_fields(fields)
+        block = "\r\n" + buf[: end + 4].decode("latin-1")
+        trailers = parse_fields(block)
         if not FORBIDDEN_TRAILERS.isdisjoint(trailers):
             raise BadRequest("forbidden field in trailer section")
         del buf[: end + 4]

@@ -45,21 +45,46 @@ class AccessLog:
 
     def log(self, conn: Any, request: Any, exchange: Any) -> None:
         """Write the line for one finished request (called on the worker thread)."""
-        now = time.time()
         headers = request.headers
-        status = exchange.status_code or 500
+        self._write(
+            conn.remote_addr,
+            request.method,
+            request.target,
+            request.version,
+            exchange.status_code or 500,
+            exchange.sent_body,
+            headers.get("referer", ""),
+            headers.get("user-agent", ""),
+        )
+
+    def log_refused(self, conn: Any, status: int, size: int) -> None:
+        """Write the line for a request the engine refused; its request line is unknown."""
+        self._write(conn.remote_addr, "", "", "", status, size, "", "")
+
+    def _write(
+        self,
+        remote_addr: str,
+        method: str,
+        target: str,
+        version: str,
+        status: int,
+        size: int,
+        referer: str,
+        user_agent: str,
+    ) -> None:
+        now = time.time()
         if self.json:
             line = json.dumps(
                 {
                     "time": now,
-                    "remote_addr": conn.remote_addr,
-                    "method": request.method,
-                    "target": request.target,
-                    "protocol": request.version,
+                    "remote_addr": remote_addr,
+                    "method": method,
+                    "target": target,
+                    "protocol": version,
                     "status": status,
-                    "bytes": exchange.sent_body,
-                    "referer": headers.get("referer", ""),
-                    "user_agent": headers.get("user-agent", ""),
+                    "bytes": size,
+                    "referer": referer,
+                    "user_agent": user_agent,
                 },
                 ensure_ascii=True,
             )
@@ -69,12 +94,10 @@ class AccessLog:
                 f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year:04d}:"
                 f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
             )
-            size = exchange.sent_body or "-"
+            request_line = f"{_escape(method)} {_escape(target)} {version}" if method else "-"
             line = (
-                f'{conn.remote_addr} - - [{stamp}] "{_escape(request.method)} '
-                f'{_escape(request.target)} {request.version}" {status} {size} '
-                f'"{_escape(headers.get("referer", "-"))}" '
-                f'"{_escape(headers.get("user-agent", "-"))}"'
+                f'{remote_addr} - - [{stamp}] "{request_line}" {status} {size or "-"} '
+                f'"{_escape(referer or "-")}" "{_escape(user_agent or "-")}"'
             )
         self.logger.info(line)
 

@@ -191,13 +191,20 @@ class Connection:
     def dispatch(self, request: Request, body: Any) -> None:
         """Hand the connection to a worker for ``request``."""
         self.state = WORKER
+        if not self.events:
+            # Paused while the last request ran: watch again, so that the worker's
+            # hand-back can rely on the loop seeing the next bytes.
+            self.watch(READ)
         self.server.dispatch(self, request, body)
 
     def fail(self, status: int) -> None:
         """Answer a protocol error with its fixed response and close."""
         server = self.server
         self.keep_alive = False
-        self.queue_output(render_error(status, http_date(server.clock()), server.ident))
+        response = render_error(status, http_date(server.clock()), server.ident)
+        self.queue_output(response)
+        if server.access_log is not None:
+            server.access_log.log_refused(self, status, len(response))
         self.finish_on_loop()
 
     def queue_output(self, data: bytes) -> None:

@@ -66,8 +66,8 @@ class Server:
         self._accept_callbacks = {
             listener: partial(self._on_accept, listener) for listener in self.listeners
         }
-        self._access_log = AccessLog.from_config(config)
-        self.access = self._access_log.log if self._access_log else _no_access_log
+        self.access_log = AccessLog.from_config(config)
+        self.access = self.access_log.log if self.access_log else _no_access_log
         self.pool: WorkerPool | None = None
         self._deadline = 0.0
 
@@ -143,8 +143,8 @@ class Server:
         if self.pool is not None:
             self.pool.shutdown(timeout=1.0)
         self.loop.close()
-        if self._access_log is not None:
-            self._access_log.close()
+        if self.access_log is not None:
+            self.access_log.close()
 
     # -- accepting ------------------------------------------------------------
 
