@@ -60,6 +60,7 @@ BASTION_OWN = {
     "graceful_timeout": 30.0,
     "access_log": None,
     "access_log_format": "combined",
+    "trusted_proxy_mode": "count",
 }
 
 

@@ -14,19 +14,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .. import proxy_headers
+
 TRUTHY = frozenset(("t", "true", "y", "yes", "on", "1"))
 FALSY = frozenset(("f", "false", "n", "no", "off", "0", ""))
 
-KNOWN_PROXY_HEADERS = frozenset(
-    (
-        "forwarded",
-        "x-forwarded-for",
-        "x-forwarded-host",
-        "x-forwarded-proto",
-        "x-forwarded-port",
-        "x-forwarded-by",
-    )
-)
 
 _SIZE_SUFFIXES = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _SIZE = re.compile(r"(\d+)\s*([kmg]?)(?:i?b)?", re.IGNORECASE)
@@ -295,38 +287,28 @@ def _to_scheme(value: Any) -> str:
 to_scheme = Converter("str", SCHEME_ACCEPTS, _to_scheme)
 
 
-# -- proxy headers ---------------------------------------------------------------------------
+# -- proxy options (validated by the policy module, which owns their grammar) ---------------
 
-PROXY_HEADERS_ACCEPTS = (
-    "proxy header names separated by spaces or commas, from: "
-    + ", ".join(sorted(KNOWN_PROXY_HEADERS))
-    + " ('forwarded' cannot be combined with the x-forwarded-* headers)"
+
+def _from_validator(kind: str, accepts: str, validate: Any) -> Converter:
+    def convert(value: Any) -> Any:
+        try:
+            return validate(value)
+        except ValueError as error:
+            raise ValueError(f"{error} (got {value!r})") from None
+
+    return Converter(kind, accepts, convert)
+
+
+PROXY_HEADERS_ACCEPTS = "proxy header names separated by spaces or commas, from: " + ", ".join(
+    sorted(proxy_headers.KNOWN_PROXY_HEADERS)
 )
-
-
-def _to_proxy_headers(value: Any) -> frozenset[str]:
-    if value is None:
-        return frozenset()
-    if isinstance(value, str):
-        names = value.replace(",", " ").split()
-    elif isinstance(value, set | frozenset | list | tuple) and all(
-        isinstance(item, str) for item in value
-    ):
-        names = [part for item in value for part in item.replace(",", " ").split()]
-    else:
-        raise refuse(PROXY_HEADERS_ACCEPTS, value)
-    headers = frozenset(name.lower() for name in names)
-    unknown = headers - KNOWN_PROXY_HEADERS
-    if unknown:
-        raise ValueError(
-            f"unknown proxy header {', '.join(sorted(unknown))}; expected {PROXY_HEADERS_ACCEPTS}"
-        )
-    if "forwarded" in headers and len(headers) > 1:
-        raise ValueError(
-            "the Forwarded header and the X-Forwarded-* headers are mutually exclusive: "
-            "trust one kind only"
-        )
-    return headers
-
-
-to_proxy_headers = Converter("set", PROXY_HEADERS_ACCEPTS, _to_proxy_headers)
+to_proxy_headers = _from_validator(
+    "set", PROXY_HEADERS_ACCEPTS, proxy_headers.validate_trusted_proxy_headers
+)
+to_trusted_proxy = _from_validator(
+    "list",
+    "IP addresses or CIDR networks separated by spaces or commas, '*' (any peer), 'local' "
+    "(loopback and unix-socket peers) or 'unix' (unix-socket peers); empty for none",
+    proxy_headers.validate_trusted_proxy,
+)

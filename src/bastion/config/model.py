@@ -178,20 +178,14 @@ def _check_families(values: Mapping[str, Any]) -> None:
 
 def _resolve_proxy(values: dict[str, Any], origins: dict[str, str]) -> None:
     proxy = values["trusted_proxy"]
-    if values["trusted_proxy_count"] is not None and proxy is None:
-        raise ConfigError(
-            "trusted_proxy_count has no meaning without trusted_proxy",
-            option="trusted_proxy_count",
-            source=origins["trusted_proxy_count"],
-        )
     if values["trusted_proxy_count"] is None:
         values["trusted_proxy_count"] = 1
-    if values["trusted_proxy_headers"] and proxy is None:
-        raise ConfigError(
-            "trusted_proxy_headers has no meaning without trusted_proxy",
-            option="trusted_proxy_headers",
-            source=origins["trusted_proxy_headers"],
-        )
+    if proxy is None and values["trusted_proxy_headers"]:
+        # Headers named with no proxy: trusted from this machine's peers only
+        # (docs/proxies.md); waitress refuses this combination.
+        values["trusted_proxy"] = ("local",)
+        origins["trusted_proxy"] = "implied by trusted_proxy_headers"
+        return
     if proxy is not None and not values["trusted_proxy_headers"]:
         warnings.warn(
             "trusted_proxy is set but trusted_proxy_headers is empty: implicitly trusting "

@@ -173,9 +173,11 @@ OPTIONS: tuple[Option, ...] = (
     # -- behind a proxy -----------------------------------------------------------------------
     Option(
         "trusted_proxy",
-        c.optional(c.to_token),
+        c.to_trusted_proxy,
         None,
-        "IP address of the proxy whose forwarding headers are trusted, or '*' for any peer.",
+        "The proxies whose forwarding headers are trusted: IP addresses or CIDR networks "
+        "(IPv4 or IPv6), 'local' (loopback and unix-socket peers), 'unix', or '*' for any peer."
+        " Unset with trusted_proxy_headers given means 'local'.",
         "proxy",
         metavar="ADDR",
     ),
@@ -184,7 +186,7 @@ OPTIONS: tuple[Option, ...] = (
         c.optional(c.integer(1)),
         None,
         "How many proxies in front of bastion are trusted in X-Forwarded-For / Forwarded "
-        "chains; requires trusted_proxy. Unset means 1.",
+        "chains (trusted_proxy_mode 'count'). Unset means 1.",
         "proxy",
         metavar="INT",
     ),
@@ -192,12 +194,22 @@ OPTIONS: tuple[Option, ...] = (
         "trusted_proxy_headers",
         c.to_proxy_headers,
         frozenset(),
-        "Proxy headers to trust, separated by spaces or commas: 'forwarded', or some of "
-        "'x-forwarded-for x-forwarded-host x-forwarded-proto x-forwarded-port "
-        "x-forwarded-by'; requires trusted_proxy. With trusted_proxy set and this empty, "
+        "Proxy headers to trust, separated by spaces or commas (see docs/proxies.md for the "
+        "names and their precedence). With trusted_proxy set and this empty, "
         "x-forwarded-proto is trusted (with a DeprecationWarning), as in waitress.",
         "proxy",
         metavar="HEADERS",
+    ),
+    Option(
+        "trusted_proxy_mode",
+        c.choice("count", "walk"),
+        "count",
+        "How the client is found in X-Forwarded-For / Forwarded for=: 'count' takes the entry "
+        "trusted_proxy_count hops from the right (waitress); 'walk' skips, from the right, "
+        "every address that is itself a trusted proxy (mod_wsgi). See docs/proxies.md.",
+        "proxy",
+        waitress=False,
+        metavar="MODE",
     ),
     Option(
         "log_untrusted_proxy_headers",
@@ -309,7 +321,8 @@ OPTIONS: tuple[Option, ...] = (
         "recv_bytes",
         c.byte_size(1),
         8192,
-        "Bytes asked of each recv() call.",
+        "Bytes asked of each recv() call while reading request heads; request bodies are"
+        " read in blocks of at least 256 KiB.",
         "buffers",
         metavar="BYTES",
     ),
@@ -434,6 +447,13 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 BY_NAME: Mapping[str, Option] = {option.name: option for option in OPTIONS}
+
+#: Other names serve() accepts for an option: the seed documentation's spelling of the
+#: proxy middleware's arguments.
+ALIASES: Mapping[str, str] = {
+    "clear_untrusted": "clear_untrusted_proxy_headers",
+    "log_untrusted": "log_untrusted_proxy_headers",
+}
 BY_ENV: Mapping[str, Option] = {o.env_var: o for o in OPTIONS if o.env_var}
 
 ADDRESS_OPTIONS = ("host", "port", "listen", "unix_socket", "sockets")

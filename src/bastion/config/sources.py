@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-from .options import BY_ENV, BY_NAME, CLI, ENV, FILE, KWARGS, Option
+from .options import ALIASES, BY_ENV, BY_NAME, CLI, ENV, FILE, KWARGS, Option
 
 DEFAULT = "default"
 
@@ -58,10 +58,19 @@ def _lookup(name: str, kind: str, where: str) -> Option:
 
 
 def from_kwargs(kwargs: Mapping[str, Any]) -> Layer:
-    """The layer of ``serve()`` / ``Config.from_kwargs`` keyword arguments."""
-    for name in kwargs:
-        _lookup(name, KWARGS, "keyword argument")
-    return Layer(KWARGS, dict(kwargs), {name: "argument" for name in kwargs})
+    """The layer of ``serve()`` / ``Config.from_kwargs`` keyword arguments (``ALIASES`` too)."""
+    values: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        canonical = ALIASES.get(name, name)
+        if canonical in values:
+            raise ConfigError(
+                f"option {canonical!r} given twice (as {name!r} too)",
+                option=canonical,
+                source="keyword argument",
+            )
+        _lookup(canonical, KWARGS, "keyword argument")
+        values[canonical] = value
+    return Layer(KWARGS, values, {name: "argument" for name in values})
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Layer:

@@ -133,7 +133,10 @@ class Connection:
 
     def _read(self) -> None:
         try:
-            data = self.sock.recv(self.server.recv_bytes)
+            server = self.server
+            data = self.sock.recv(
+                server.body_recv_bytes if self.state == BODY else server.recv_bytes
+            )
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -386,7 +389,7 @@ class Connection:
                 return b""
             sock.settimeout(self.server.channel_timeout)
             try:
-                data = sock.recv(self.server.recv_bytes)
+                data = sock.recv(self.server.body_recv_bytes)
             except OSError as error:
                 raise ClientDisconnected(str(error)) from None
             finally:

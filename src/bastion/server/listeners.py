@@ -14,12 +14,13 @@ from ..errors import ConfigError
 class Listener:
     """One listening socket and what the environ needs to know about it."""
 
-    __slots__ = ("family", "port", "server_name", "sock", "url")
+    __slots__ = ("family", "is_unix", "port", "server_name", "sock", "url")
 
     def __init__(self, sock: socket.socket, server_name: str) -> None:
         self.sock = sock
         self.family = sock.family
-        if sock.family == getattr(socket, "AF_UNIX", None):
+        self.is_unix = sock.family == getattr(socket, "AF_UNIX", None)
+        if self.is_unix:
             path = sock.getsockname()
             self.port = "0"
             self.url = f"unix:{path}"
@@ -32,7 +33,7 @@ class Listener:
             self.server_name = server_name or host
 
     def close(self) -> None:
-        if self.family == getattr(socket, "AF_UNIX", None):
+        if self.is_unix:
             try:
                 path = self.sock.getsockname()
                 if isinstance(path, str) and path and stat.S_ISSOCK(os.stat(path).st_mode):

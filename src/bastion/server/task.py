@@ -22,6 +22,7 @@ from ..http import (
     render_error,
     render_head,
 )
+from ..proxy_headers import MalformedProxyHeader
 from ..wsgi.filewrapper import FileWrapper
 from ..wsgi.input import ClientDisconnected
 
@@ -186,6 +187,18 @@ def _serve(conn: Connection, request: Request, body: Any, exchange: Exchange) ->
     """Run the app for one request and answer it; errors become 500s or a closed connection."""
     server = conn.server
     environ = conn.template.build(request, conn.remote_addr, conn.remote_port, body)
+    policy = server.proxy_policy
+    if policy is not None:
+        try:
+            policy.apply(environ)
+        except MalformedProxyHeader as error:
+            # Logged without the value: it is the client's and may be crafted for logs.
+            logger.warning(
+                "malformed %s header from %s: %s", error.header, conn.remote_addr, error.reason
+            )
+            conn.keep_alive = False
+            _send_error(conn, 400)
+            return
     try:
         _call_app(server.app, environ, exchange)
         conn.keep_alive = exchange.keep_alive and _body_finished(body)

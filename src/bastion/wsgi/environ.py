@@ -64,6 +64,7 @@ class EnvironTemplate:
         server_software: str,
         file_wrapper: Any,
         errors: Any = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self.url_prefix = url_prefix
         self.base: dict[str, Any] = {
@@ -80,6 +81,8 @@ class EnvironTemplate:
             "wsgi.input_terminated": True,
             "wsgi.file_wrapper": file_wrapper,
         }
+        if extra:
+            self.base.update(extra)
 
     def build(
         self, request: Request, remote_addr: str, remote_port: str, body: Any
