@@ -139,7 +139,9 @@ def test_trusted_proxy_headers_without_trusted_proxy_trust_local_peers_only():
 
 
 def test_trusted_proxy_takes_lists_and_networks():
-    config = Config.from_kwargs(trusted_proxy="10.0.0.0/8, 192.0.2.7 2001:db8::/32")
+    config = Config.from_kwargs(
+        trusted_proxy="10.0.0.0/8, 192.0.2.7 2001:db8::/32", trusted_proxy_headers="x-real-ip"
+    )
     assert config.trusted_proxy == ("10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32")
 
 

@@ -155,3 +155,10 @@ def test_docs_mention_every_option_and_the_differences():
     for option in OPTIONS:
         assert f"### `{option.name}`" in text
     assert "| `connection_limit` | `10000` | `100` |" in text
+
+
+def test_migration_guide_names_every_default_that_differs_and_every_no_effect_option():
+    guide = (ROOT / "docs" / "migrating-from-waitress.md").read_text(encoding="utf-8")
+    for option in OPTIONS:
+        if option.differs_from_waitress or option.section == "compat" or not option.waitress:
+            assert f"`{option.name}`" in guide, f"{option.name} missing from the migration guide"

@@ -365,9 +365,10 @@ OPTIONS: tuple[Option, ...] = (
         "channel_request_lookahead",
         c.integer(0),
         0,
-        "Requests read ahead on a connection while one is being processed, so that a client "
-        "disconnect is noticed; 0 reads nothing ahead.",
-        "buffers",
+        "Accepted for compatibility, no effect: bastion never reads a connection while a "
+        "request on it is being answered, so a client that goes away is noticed when the "
+        "response is written (and the app iterable's close() is still called).",
+        "compat",
         metavar="INT",
     ),
     # -- timeouts -----------------------------------------------------------------------------
