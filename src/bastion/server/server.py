@@ -88,6 +88,7 @@ class Server:
     def run(self) -> None:
         """Serve until ``stop`` (or SIGINT/SIGTERM in the main thread); then drain and return."""
         self.pool = WorkerPool(self.config.threads)
+        self._put_job = self.pool.put
         restore = self._install_signal_handlers()
         try:
             self._start_accepting()
@@ -198,7 +199,7 @@ class Server:
             self._start_accepting()
 
     def dispatch(self, conn: Connection, request: Any, body: Any) -> None:
-        self.pool.submit(run_request, conn, request, body)  # type: ignore[union-attr]
+        self._put_job((run_request, (conn, request, body)))
 
     def _sweep(self, now: float) -> None:
         for conn in list(self.connections):
