@@ -178,6 +178,13 @@ def _check_families(values: Mapping[str, Any]) -> None:
 
 def _resolve_proxy(values: dict[str, Any], origins: dict[str, str]) -> None:
     proxy = values["trusted_proxy"]
+    if values["proxy_protocol"] and proxy is None:
+        raise ConfigError(
+            "proxy_protocol requires trusted_proxy: name the proxies allowed to send the "
+            "PROXY preamble (addresses, CIDR networks, 'local' or 'unix')",
+            option="proxy_protocol",
+            source=origins["proxy_protocol"],
+        )
     if values["trusted_proxy_count"] is None:
         values["trusted_proxy_count"] = 1
     if proxy is None and values["trusted_proxy_headers"]:

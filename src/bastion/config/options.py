@@ -225,6 +225,16 @@ OPTIONS: tuple[Option, ...] = (
         "Remove untrusted proxy headers from the environ so the application cannot be fooled.",
         "proxy",
     ),
+    Option(
+        "proxy_protocol",
+        c.to_bool,
+        False,
+        "Expect HAProxy's PROXY protocol (v1 or v2) preamble on every connection and take "
+        "REMOTE_ADDR and REMOTE_PORT from it. Accepted only from trusted_proxy peers (others "
+        "are disconnected); requires trusted_proxy. A malformed preamble closes the connection.",
+        "proxy",
+        waitress=False,
+    ),
     # -- WSGI environment and responses -------------------------------------------------------
     Option(
         "url_scheme",

@@ -33,6 +33,7 @@ from ..http import (
     http_date,
     render_error,
 )
+from ..proxy_protocol import ProxyProtocolError, parse_proxy_header
 from ..wsgi.input import EMPTY_INPUT, ClientDisconnected, StreamInput, body_input
 from .buffers import OutputQueue, SpillBuffer
 from .loop import READ, WRITE
@@ -64,6 +65,7 @@ class Connection:
         "outq",
         "parser",
         "paused",
+        "preamble",
         "remote_addr",
         "remote_port",
         "request",
@@ -94,6 +96,8 @@ class Connection:
         self.state = IDLE
         self.events = 0
         self.paused = False
+        # PROXY protocol: the preamble's bytes so far, until it is complete; else None.
+        self.preamble: bytearray | None = bytearray() if server.preamble_peers else None
         self.turn = threading.Lock()
         self.last_activity = server.loop.now
 
@@ -144,10 +148,32 @@ class Connection:
             return
         self.last_activity = self.server.loop.now
         if data:
+            if self.preamble is not None:
+                data = self._take_preamble(data)
+                if data is None:
+                    return
             self.parser.feed(data)
         else:
             self.parser.feed_eof()
         self.advance()
+
+    def _take_preamble(self, data: bytes) -> bytes | None:
+        """Consume the PROXY protocol preamble; the bytes after it, or None for more/closed."""
+        buf = self.preamble
+        buf += data  # type: ignore[operator]
+        try:
+            parsed = parse_proxy_header(buf)  # type: ignore[arg-type]
+        except ProxyProtocolError:
+            self.close()
+            return None
+        if parsed is None:
+            return None
+        consumed, info = parsed
+        if info.command == "PROXY" and info.source_addr is not None:
+            self.remote_addr = info.source_addr
+            self.remote_port = str(info.source_port)
+        self.preamble = None
+        return bytes(buf[consumed:])
 
     def advance(self) -> None:
         """Turn buffered bytes into work: dispatch a complete request or wait for more."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..http import Limits
-from ..proxy_headers import PEER_KIND_KEY, ProxyPolicy
+from ..proxy_headers import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
 from ..wsgi.environ import EnvironTemplate
 from ..wsgi.filewrapper import FileWrapper
 from .access_log import AccessLog
@@ -74,6 +74,8 @@ class Server:
             listener: partial(self._on_accept, listener) for listener in self.listeners
         }
         self.proxy_policy = _proxy_policy(config)
+        # With the PROXY protocol on, the peers allowed to send its preamble.
+        self.preamble_peers = TrustedPeers(config.trusted_proxy) if config.proxy_protocol else None
         self.access_log = AccessLog.from_config(config)
         self.access = self.access_log.log if self.access_log else _no_access_log
         self.pool: WorkerPool | None = None
@@ -184,6 +186,13 @@ class Server:
             sock.setblocking(False)
             if sock.family != socket.AF_INET and sock.family != socket.AF_INET6:
                 addr = None
+            peers = self.preamble_peers
+            if peers is not None and not (
+                peers.unix if addr is None else peers.contains(addr[0])
+            ):
+                # The PROXY protocol is on and this peer may not send a preamble.
+                sock.close()
+                continue
             conn = Connection(self, sock, addr, listener)
             self.connections.add(conn)
             conn.watch(READ)
