@@ -105,11 +105,15 @@ def _check_text(chunk: bytes) -> None:
 
 def _parse_v1_line(line: str) -> ProxyInfo:
     parts = line.split(" ")
-    protocol = parts[1]
-    if protocol == "UNKNOWN":
+    protocol: Family
+    if parts[1] == "UNKNOWN":
         # The specification: the receiver ignores whatever follows UNKNOWN on the line.
         return _no_address("PROXY", "UNKNOWN")
-    if protocol not in ("TCP4", "TCP6"):
+    if parts[1] == "TCP4":
+        protocol = "TCP4"
+    elif parts[1] == "TCP6":
+        protocol = "TCP6"
+    else:
         raise ProxyProtocolError("PROXY v1 protocol must be TCP4, TCP6 or UNKNOWN")
     if len(parts) != 6:
         raise ProxyProtocolError("PROXY v1 line must be 'PROXY TCPn SRC DST SPORT DPORT'")

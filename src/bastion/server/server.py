@@ -187,9 +187,7 @@ class Server:
             if sock.family != socket.AF_INET and sock.family != socket.AF_INET6:
                 addr = None
             peers = self.preamble_peers
-            if peers is not None and not (
-                peers.unix if addr is None else peers.contains(addr[0])
-            ):
+            if peers is not None and not (peers.unix if addr is None else peers.contains(addr[0])):
                 # The PROXY protocol is on and this peer may not send a preamble.
                 sock.close()
                 continue

@@ -1,0 +1,327 @@
+"""Run bastion behind real nginx and HAProxy, each a subprocess on a loopback address.
+
+Every hop connects from its own address so each one is visible to the app: the client from
+127.0.0.2, HAProxy's backend connections from 127.0.0.3 (``source``), nginx's from 127.0.0.4
+(``proxy_bind``). Everything listens on 127.0.0.1. ``stack`` starts the processes (configs in
+``tmp_path``) and stops every one of them by PID; ``client`` / ``fetch`` talk to them from
+127.0.0.2 and return what ``envapp`` saw.
+"""
+
+from __future__ import annotations
+
+import collections
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+CERT = HERE / "certs" / "localhost.pem"
+KEY = HERE / "certs" / "localhost-key.pem"
+
+LISTEN = "127.0.0.1"
+CLIENT = "127.0.0.2"
+HAPROXY_SOURCE = "127.0.0.3"
+NGINX_SOURCE = "127.0.0.4"
+
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+CLIENT_TIMEOUT = 10.0
+SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
+
+NGINX_CONF = """\
+daemon off;
+master_process off;
+pid {tmp}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen {listen}:{port}{ssl};
+        server_name _;
+        {tls}
+        location / {{
+            proxy_pass http://{listen}:{upstream};
+            proxy_bind {source};
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto {proto};
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header Host $host;
+            proxy_set_header X-Real-IP $remote_addr;
+        }}
+    }}
+}}
+"""
+
+HAPROXY_CONF = """\
+global
+    maxconn 100
+defaults
+    mode {mode}
+    timeout connect 5s
+    timeout client 10s
+    timeout server 10s
+frontend front
+    bind {listen}:{port}{tls}
+{http_rules}
+    default_backend app
+backend app
+    source {source}
+    server bastion {listen}:{backend}{send_proxy}
+"""
+
+HAPROXY_HTTP_RULES = """\
+    option forwardfor
+    http-request set-header X-Forwarded-Proto https if { ssl_fc }
+    http-request set-header X-Forwarded-Proto http if ! { ssl_fc }"""
+
+
+def find_tool(name: str) -> str:
+    """The path of a system tool the test command installs; a clear failure if it is missing."""
+    path = shutil.which(name, path=SBIN_PATH)
+    if path is None:
+        pytest.fail(f"{name} is not installed: scripts/test.sh installs it with apt-get")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LISTEN, 0))
+        return sock.getsockname()[1]
+
+
+class Process:
+    """A subprocess with its merged stdout/stderr gathered (last lines kept) by a thread."""
+
+    def __init__(self, name: str, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.name = name
+        self.output: collections.deque[str] = collections.deque(maxlen=200)
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+        self.pump = threading.Thread(target=self._pump, daemon=True)
+        self.pump.start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line.rstrip("\n"))
+
+    def describe(self) -> str:
+        return f"{self.name} (exit {self.proc.poll()}) said:\n" + "\n".join(self.output)
+
+    def wait_for_port(self, port: int) -> None:
+        """Return once ``port`` accepts connections; fail if the process dies or time runs out."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"{self.name} exited before listening on {port}: {self.describe()}")
+            try:
+                with socket.create_connection((LISTEN, port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        pytest.fail(f"{self.name} did not listen on {port} within {START_TIMEOUT} s")
+
+    def stop(self) -> None:
+        """SIGTERM by PID, then SIGKILL if it lingers."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=STOP_TIMEOUT)
+        self.pump.join(timeout=STOP_TIMEOUT)
+
+
+class Stack:
+    """Starts bastion, nginx and HAProxy; ``close()`` stops all of them, newest first."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.processes: list[Process] = []
+
+    def _start(self, name: str, argv: list[str], port: int, cwd: Path, env: dict[str, str]) -> int:
+        process = Process(name, argv, cwd, env)
+        self.processes.append(process)
+        process.wait_for_port(port)
+        return port
+
+    def bastion(self, *options: str) -> int:
+        """``python -m bastion --listen 127.0.0.1:PORT OPTIONS envapp:app``; returns PORT."""
+        port = free_port()
+        argv = [sys.executable, "-m", "bastion", "--listen", f"{LISTEN}:{port}", *options]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BASTION_")}
+        return self._start("bastion", [*argv, "envapp:app"], port, HERE, env)
+
+    def nginx(self, upstream: int, *, tls: bool = False, proto: str = "$scheme") -> int:
+        """nginx with the seed's proxy headers plus X-Real-IP, in front of ``upstream``.
+
+        ``proto`` is what it sends as X-Forwarded-Proto: its own ``$scheme``, or
+        ``$http_x_forwarded_proto`` to pass on what a proxy in front of it said.
+        """
+        port = free_port()
+        tmp = self.tmp_path / f"nginx-{port}"
+        tmp.mkdir()
+        conf = tmp / "nginx.conf"
+        conf.write_text(
+            NGINX_CONF.format(
+                tmp=tmp,
+                listen=LISTEN,
+                port=port,
+                ssl=" ssl" if tls else "",
+                tls=f"ssl_certificate {CERT}; ssl_certificate_key {KEY};" if tls else "",
+                upstream=upstream,
+                source=NGINX_SOURCE,
+                proto=proto,
+            ),
+            encoding="utf-8",
+        )
+        argv = [find_tool("nginx"), "-p", f"{tmp}/", "-c", str(conf)]
+        return self._start("nginx", argv, port, tmp, dict(os.environ))
+
+    def haproxy(
+        self, backend: int, *, tls: bool = False, mode: str = "http", send_proxy: str = ""
+    ) -> int:
+        """HAProxy in front of ``backend``.
+
+        In http mode it adds X-Forwarded-For (``option forwardfor``) and sets
+        X-Forwarded-Proto; ``send_proxy`` is "", "send-proxy" (v1) or "send-proxy-v2".
+        """
+        port = free_port()
+        tmp = self.tmp_path / f"haproxy-{port}"
+        tmp.mkdir()
+        pem = tmp / "localhost.pem"
+        pem.write_text(CERT.read_text() + KEY.read_text(), encoding="utf-8")
+        conf = tmp / "haproxy.cfg"
+        conf.write_text(
+            HAPROXY_CONF.format(
+                mode=mode,
+                listen=LISTEN,
+                port=port,
+                tls=f" ssl crt {pem}" if tls else "",
+                http_rules=HAPROXY_HTTP_RULES if mode == "http" else "",
+                source=HAPROXY_SOURCE,
+                backend=backend,
+                send_proxy=f" {send_proxy}" if send_proxy else "",
+            ),
+            encoding="utf-8",
+        )
+        argv = [find_tool("haproxy"), "-f", str(conf), "-db"]
+        return self._start("haproxy", argv, port, tmp, dict(os.environ))
+
+    def logs(self) -> str:
+        return "\n".join(process.describe() for process in self.processes)
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    """A :class:`Stack`; every process it started is stopped when the test ends."""
+    started = Stack(tmp_path)
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@dataclass
+class Seen:
+    """One response: its status and, for a 200 from envapp, the environ it reported."""
+
+    status: int
+    environ: dict[str, Any]
+    body: str
+    client_port: int
+
+
+class Client:
+    """One HTTP/1.1 connection from 127.0.0.2, over TLS if asked, reused for every ``get``."""
+
+    def __init__(self, port: int, tls: bool) -> None:
+        if tls:
+            context = ssl.create_default_context(cafile=str(CERT))
+            self.conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                LISTEN, port, timeout=CLIENT_TIMEOUT, source_address=(CLIENT, 0), context=context
+            )
+        else:
+            self.conn = http.client.HTTPConnection(
+                LISTEN, port, timeout=CLIENT_TIMEOUT, source_address=(CLIENT, 0)
+            )
+        self.conn.connect()
+        assert self.conn.sock is not None
+        self.port = self.conn.sock.getsockname()[1]
+
+    def get(
+        self, host: str = "www.example.test", headers: list[tuple[str, str]] | None = None
+    ) -> Seen:
+        """``GET /`` with exactly these headers (Host first; repeats allowed)."""
+        self.conn.putrequest("GET", "/", skip_host=True, skip_accept_encoding=True)
+        self.conn.putheader("Host", host)
+        for name, value in headers or []:
+            self.conn.putheader(name, value)
+        self.conn.endheaders()
+        response = self.conn.getresponse()
+        body = response.read().decode("utf-8", "replace")
+        is_json = response.getheader("Content-Type") == "application/json"
+        environ = json.loads(body) if response.status == 200 and is_json else {}
+        return Seen(response.status, environ, body, self.port)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@pytest.fixture
+def client() -> Iterator[Callable[..., Client]]:
+    """``client(port, tls=False)`` opens a :class:`Client`; all are closed after the test."""
+    opened: list[Client] = []
+
+    def open_client(port: int, tls: bool = False) -> Client:
+        opened.append(Client(port, tls))
+        return opened[-1]
+
+    try:
+        yield open_client
+    finally:
+        for each in opened:
+            each.close()
+
+
+@pytest.fixture
+def fetch(client: Callable[..., Client]) -> Callable[..., Seen]:
+    """``fetch(port, tls=False, host=..., headers=[...])``: one request on a new connection."""
+
+    def fetch_once(port: int, tls: bool = False, **request: Any) -> Seen:
+        return client(port, tls).get(**request)
+
+    return fetch_once
