@@ -27,6 +27,7 @@ SECTIONS = (
     ("limits", "Request limits"),
     ("buffers", "Connections and buffers"),
     ("timeouts", "Timeouts"),
+    ("process", "Process and privileges"),
     ("logging", "Logging"),
     ("compat", "Accepted for waitress compatibility, no effect"),
 )
@@ -132,6 +133,16 @@ OPTIONS: tuple[Option, ...] = (
         "Permissions of the Unix socket file, as an octal string such as '660'.",
         "listen",
         metavar="PERMS",
+    ),
+    Option(
+        "unix_socket_owner",
+        c.optional(c.text("a user, 'user:group' or ':group' (names or numeric ids)", False)),
+        None,
+        "Owner of the Unix socket file, as 'user', 'user:group' or ':group' (Unix only; "
+        "changing the user needs root). Unset keeps the owner of the server process.",
+        "listen",
+        waitress=False,
+        metavar="USER[:GROUP]",
     ),
     Option(
         "sockets",
@@ -306,6 +317,36 @@ OPTIONS: tuple[Option, ...] = (
         "limits",
         metavar="BYTES",
     ),
+    Option(
+        "max_connections_per_ip",
+        c.integer(0),
+        0,
+        "Most connections open at once from one client address; more get 503 and are closed. "
+        "Peers listed in trusted_proxy are not limited. 0 for no limit.",
+        "limits",
+        waitress=False,
+        metavar="INT",
+    ),
+    Option(
+        "max_queued_requests",
+        c.integer(0),
+        512,
+        "Most requests waiting for a free worker thread; past it a request gets 503 with "
+        "Retry-After instead of queueing without end (load shedding). 0 for no limit.",
+        "limits",
+        waitress=False,
+        metavar="INT",
+    ),
+    Option(
+        "retry_after",
+        c.integer(0),
+        5,
+        "Seconds sent in the Retry-After header of a 503 for load shedding or "
+        "max_connections_per_ip.",
+        "limits",
+        waitress=False,
+        metavar="SECONDS",
+    ),
     # -- connections and buffers --------------------------------------------------------------
     Option(
         "threads",
@@ -392,6 +433,98 @@ OPTIONS: tuple[Option, ...] = (
         metavar="SECONDS",
     ),
     Option(
+        "header_timeout",
+        c.seconds(allow_zero=False),
+        15.0,
+        "Seconds a client has to send a request head, counted from the connection's start or "
+        "from the first byte of a later request on it; extended by header_min_rate, up to "
+        "header_max_timeout. Too slow gets 408 and the connection is closed "
+        "(RequestReadTimeout header=, as in mod_reqtimeout).",
+        "timeouts",
+        waitress=False,
+        metavar="SECONDS",
+    ),
+    Option(
+        "header_max_timeout",
+        c.seconds(),
+        30.0,
+        "Hard ceiling on the extended header timeout, in seconds; 0 for no ceiling.",
+        "timeouts",
+        waitress=False,
+        metavar="SECONDS",
+    ),
+    Option(
+        "header_min_rate",
+        c.integer(0),
+        500,
+        "Each this many bytes of request head received extends header_timeout by one second; "
+        "0 for no extension.",
+        "timeouts",
+        waitress=False,
+        metavar="BYTES",
+    ),
+    Option(
+        "body_timeout",
+        c.seconds(allow_zero=False),
+        15.0,
+        "Seconds a client has to send a request body, counted from the end of its head; "
+        "extended by body_min_rate, up to body_max_timeout. Too slow gets 408 (or, when the "
+        "application is already reading the body, a closed connection).",
+        "timeouts",
+        waitress=False,
+        metavar="SECONDS",
+    ),
+    Option(
+        "body_max_timeout",
+        c.seconds(),
+        0.0,
+        "Hard ceiling on the extended body timeout, in seconds; 0 for no ceiling, so a body "
+        "arriving at body_min_rate or faster is never cut off.",
+        "timeouts",
+        waitress=False,
+        metavar="SECONDS",
+    ),
+    Option(
+        "body_min_rate",
+        c.integer(0),
+        500,
+        "Each this many bytes of request body received extends body_timeout by one second; "
+        "0 for no extension.",
+        "timeouts",
+        waitress=False,
+        metavar="BYTES",
+    ),
+    Option(
+        "send_timeout",
+        c.seconds(allow_zero=False),
+        60.0,
+        "Seconds a client may go without accepting any byte of its response before the "
+        "connection is closed.",
+        "timeouts",
+        waitress=False,
+        metavar="SECONDS",
+    ),
+    Option(
+        "request_timeout",
+        c.seconds(),
+        0.0,
+        "Seconds after which a request the application is still running is logged as stuck, "
+        "with its path and duration (see request_timeout_interrupt); 0 turns this off.",
+        "timeouts",
+        waitress=False,
+        metavar="SECONDS",
+    ),
+    Option(
+        "request_timeout_interrupt",
+        c.to_bool,
+        False,
+        "Also interrupt a request that passes request_timeout: RequestTimeout is raised in the "
+        "application's thread (when it next runs Python code) and the client gets 504 if the "
+        "response has not started, as mod_wsgi's interrupt-timeout does.",
+        "timeouts",
+        waitress=False,
+    ),
+    Option(
         "graceful_timeout",
         c.seconds(),
         30.0,
@@ -400,6 +533,47 @@ OPTIONS: tuple[Option, ...] = (
         "timeouts",
         waitress=False,
         metavar="SECONDS",
+    ),
+    # -- process and privileges ---------------------------------------------------------------
+    Option(
+        "user",
+        c.optional(c.text("a user name or numeric id", False)),
+        None,
+        "After binding the listening sockets, switch to this user before loading the "
+        "application (Unix only; needs root). The server exits if the switch fails.",
+        "process",
+        waitress=False,
+        metavar="USER",
+    ),
+    Option(
+        "group",
+        c.optional(c.text("a group name or numeric id", False)),
+        None,
+        "After binding, switch to this group (Unix only; needs root). Defaults to the "
+        "primary group of user when user is set.",
+        "process",
+        waitress=False,
+        metavar="GROUP",
+    ),
+    Option(
+        "umask",
+        c.optional(c.to_octal_mode),
+        None,
+        "File mode creation mask set at start-up, as an octal string such as '027'. Unset "
+        "keeps the inherited one.",
+        "process",
+        waitress=False,
+        metavar="MASK",
+    ),
+    Option(
+        "working_directory",
+        c.optional(c.text("a directory path", False)),
+        None,
+        "Change to this directory at start-up, before loading the application (which is "
+        "imported relative to it).",
+        "process",
+        waitress=False,
+        metavar="DIR",
     ),
     # -- logging ------------------------------------------------------------------------------
     Option(
