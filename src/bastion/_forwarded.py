@@ -23,7 +23,9 @@ from ipaddress import (
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
-#: The environ key a server sets to ``"unix"`` for a peer on a unix socket.
+#: The environ key a server sets when REMOTE_ADDR is not the immediate peer's address:
+#: ``"unix"`` for a peer on a unix socket, or the peer's IP address when the PROXY
+#: protocol set REMOTE_ADDR to the client's.
 PEER_KIND_KEY = "bastion.peer"
 
 
@@ -329,9 +331,11 @@ class TrustedPeers:
 
     def trusts(self, environ: Mapping[str, Any]) -> bool:
         """True when the request's immediate peer is a trusted proxy."""
-        if environ.get(PEER_KIND_KEY) == "unix":
+        peer = environ.get(PEER_KIND_KEY)
+        if peer == "unix":
             return self.unix
-        peer = environ.get("REMOTE_ADDR")
+        if peer is None:
+            peer = environ.get("REMOTE_ADDR")
         return isinstance(peer, str) and self.contains(peer)
 
 

@@ -18,3 +18,12 @@ class ConfigError(BastionError, ValueError):
         super().__init__(message)
         self.option = option
         self.source = source
+
+
+class RequestTimeout(BaseException):
+    """Raised inside an application thread whose request ran past ``request_timeout``.
+
+    Only with ``request_timeout_interrupt`` on.  It derives from BaseException, as
+    KeyboardInterrupt does, so that an application's ``except Exception`` does not swallow
+    it; ``finally`` blocks and context managers still run.
+    """

@@ -46,7 +46,10 @@ def test_proxy_protocol_gives_the_client_address_and_port(stack, client, mode, s
         assert environ["REMOTE_PORT"] == str(connection.port)
         assert environ["wsgi.url_scheme"] == "http"
         assert environ["HTTP_HOST"] == "www.example.test"
-        assert environ["proxy_headers"] == {}
+        # Only X-Forwarded-Proto is trusted (waitress's default with trusted_proxy alone); in
+        # http mode HAProxy, a trusted peer, sends it, and its X-Forwarded-For is removed.
+        expected = {"HTTP_X_FORWARDED_PROTO": "http"} if mode == "http" else {}
+        assert environ["proxy_headers"] == expected
 
 
 def test_proxy_protocol_from_a_proxy_that_is_not_trusted_is_refused(stack, fetch):
@@ -62,3 +65,26 @@ def test_proxy_protocol_required_when_enabled(stack, fetch):
     seen = fetch(stack.haproxy(backend))
     assert seen.status == 502
     assert seen.environ == {}
+
+
+def test_proxy_protocol_and_forwarded_proto_together(stack, fetch):
+    # The preamble gives the client's address; the header, sent by the trusted proxy itself
+    # (127.0.0.3), gives the scheme.  Trust is judged by the proxy's address, not the client's.
+    backend = stack.bastion(
+        "--proxy-protocol",
+        "--trusted-proxy",
+        "127.0.0.3",
+        "--trusted-proxy-headers",
+        "x-forwarded-proto",
+    )
+    front = stack.haproxy(backend, tls=True, send_proxy="send-proxy-v2")
+
+    seen = fetch(front, tls=True, host="www.example.test")
+
+    assert seen.status == 200, stack.logs()
+    environ = seen.environ
+    assert environ["REMOTE_ADDR"] == "127.0.0.2"
+    assert environ["wsgi.url_scheme"] == "https"
+    assert environ["HTTP_HOST"] == "www.example.test"
+    # option forwardfor's X-Forwarded-For is not trusted here, so it is removed.
+    assert environ["proxy_headers"] == {"HTTP_X_FORWARDED_PROTO": "https"}

@@ -113,3 +113,11 @@ def test_application_errors_are_logged_as_500(serve_app, tmp_path):
         assert server.request(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n").status == 500
     records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert [(r["status"], r["target"]) for r in records] == [(500, "/x")]
+
+
+def test_the_client_address_is_the_one_trusted_proxy_headers_give(serve_app, tmp_path):
+    target = tmp_path / "access.log"
+    options = {"trusted_proxy": "127.0.0.1", "trusted_proxy_headers": "x-forwarded-for"}
+    with serve_app(app, access_log=str(target), **options) as server:
+        server.request(b"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n")
+    assert target.read_text(encoding="utf-8").startswith("203.0.113.9 - - [")

@@ -70,7 +70,7 @@ def test_a_peer_that_is_not_trusted_is_disconnected(serve_app):
     with serve_app(addr_app, **options) as server:
         try:
             reply = server.exchange(b"PROXY TCP4 198.51.100.1 127.0.0.1 1 80\r\n" + GET)
-        except (ConnectionResetError, BrokenPipeError):
+        except OSError:  # reset, broken pipe, or not connected by the time of shutdown()
             reply = b""
     assert reply == b""
 
@@ -84,3 +84,41 @@ def test_a_request_without_the_preamble_is_refused(serve_app):
 def test_proxy_protocol_needs_trusted_proxy():
     with pytest.raises(ConfigError, match="proxy_protocol requires trusted_proxy"):
         Config.from_kwargs(proxy_protocol=True)
+
+
+def proto_app(environ, start_response):
+    body = f"{environ['REMOTE_ADDR']} {environ['wsgi.url_scheme']}".encode()
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
+
+
+def test_forwarding_headers_after_a_preamble_are_judged_by_the_proxy_not_the_client(serve_app):
+    # HAProxy with send-proxy-v2 and X-Forwarded-Proto: the preamble names the client
+    # (198.51.100.7, not trusted), while the headers come from the proxy (127.0.0.1, trusted).
+    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1", **HEADERS}
+    request = b"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: https\r\n\r\n"
+    with serve_app(proto_app, **options) as server:
+        response = server.request(v2_tcp4("198.51.100.7", "127.0.0.1", 4000, 80) + request)
+    assert response.body == b"198.51.100.7 https"
+
+
+def test_forwarding_headers_without_a_trusted_header_set_are_still_dropped(serve_app):
+    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1", **HEADERS}
+    request = b"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n"
+
+    def seen(environ, start_response):
+        body = repr(environ.get("HTTP_X_FORWARDED_FOR")).encode()
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    with serve_app(seen, **options) as server:
+        response = server.request(b"PROXY TCP4 198.51.100.7 127.0.0.1 4000 80\r\n" + request)
+    assert response.body == b"None"  # x-forwarded-for is not a trusted header here
+
+
+def test_the_access_log_shows_the_client_from_the_preamble(serve_app, tmp_path):
+    target = tmp_path / "access.log"
+    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1", **HEADERS}
+    with serve_app(addr_app, access_log=str(target), **options) as server:
+        server.request(b"PROXY TCP4 198.51.100.8 127.0.0.1 4000 80\r\n" + GET)
+    assert target.read_text(encoding="utf-8").startswith("198.51.100.8 - - [")

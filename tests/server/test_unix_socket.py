@@ -66,3 +66,23 @@ def test_a_regular_file_in_the_way_is_not_deleted(socket_path):
         Server(app, Config.from_kwargs(unix_socket=socket_path))
     with open(socket_path) as f:
         assert f.read() == "precious"
+
+
+def test_a_socket_passed_in_is_not_deleted_on_stop(serve_app, socket_path):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(socket_path)
+    sock.listen(16)
+    with serve_app(app, sockets=[sock]) as server:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(5)
+            client.connect(socket_path)
+            client.sendall(b"GET /u HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            assert client.recv(65536).startswith(b"HTTP/1.1 200 ")
+        assert server.unix_path == socket_path
+    assert stat.S_ISSOCK(os.stat(socket_path).st_mode), "bastion deleted a file it did not create"
+
+
+def test_a_socket_bastion_bound_is_deleted_on_stop(serve_app, socket_path):
+    with serve_app(app, unix_socket=socket_path):
+        assert os.path.exists(socket_path)
+    assert not os.path.exists(socket_path)

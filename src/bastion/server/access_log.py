@@ -47,7 +47,7 @@ class AccessLog:
         """Write the line for one finished request (called on the worker thread)."""
         headers = request.headers
         self._write(
-            conn.remote_addr,
+            exchange.client,
             request.method,
             request.target,
             request.version,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from ..http import (
@@ -59,12 +60,16 @@ class Connection:
         "addr",
         "body",
         "events",
+        "ip_key",
         "keep_alive",
         "last_activity",
         "listener",
         "outq",
         "parser",
         "paused",
+        "peer",
+        "phase_bytes",
+        "phase_start",
         "preamble",
         "remote_addr",
         "remote_port",
@@ -88,6 +93,10 @@ class Connection:
         else:  # unix socket peer
             self.remote_addr = "127.0.0.1"
             self.remote_port = "0"
+        # The immediate peer's address when the PROXY protocol replaced remote_addr.
+        self.peer: str | None = None
+        # The address counted against max_connections_per_ip, if any.
+        self.ip_key: str | None = None
         self.parser = RequestParser(server.limits)
         self.outq: OutputQueue | None = None
         self.body: SpillBuffer | None = None
@@ -100,6 +109,10 @@ class Connection:
         self.preamble: bytearray | None = bytearray() if server.preamble_peers else None
         self.turn = threading.Lock()
         self.last_activity = server.loop.now
+        # The slow-client clock: when the current request head (or body) began, and how
+        # many of its bytes have arrived.  phase_start 0.0 means idle between requests.
+        self.phase_start = server.loop.now
+        self.phase_bytes = 0
 
     # -- loop side --------------------------------------------------------
 
@@ -146,8 +159,11 @@ class Connection:
         except OSError:
             self.close()
             return
-        self.last_activity = self.server.loop.now
+        self.last_activity = now = self.server.loop.now
         if data:
+            if not self.phase_start:
+                self.phase_start = now
+            self.phase_bytes += len(data)
             if self.preamble is not None:
                 data = self._take_preamble(data)
                 if data is None:
@@ -170,6 +186,8 @@ class Connection:
             return None
         consumed, info = parsed
         if info.command == "PROXY" and info.source_addr is not None:
+            if isinstance(self.addr, tuple):
+                self.peer = self.remote_addr
             self.remote_addr = info.source_addr
             self.remote_port = str(info.source_port)
         self.preamble = None
@@ -200,6 +218,8 @@ class Connection:
                 self.request = request
                 self.body = SpillBuffer(self.server.inbuf_overflow)
                 self.state = BODY
+                self.phase_start = self.server.loop.now
+                self.phase_bytes = 0
             elif kind is Data:
                 self.body.write(event.data)  # type: ignore[union-attr,attr-defined]
             elif event is CONNECTION_CLOSED:
@@ -219,18 +239,31 @@ class Connection:
 
     def dispatch(self, request: Request, body: Any) -> None:
         """Hand the connection to a worker for ``request``."""
+        server = self.server
+        if server._queued() >= server.max_queued:  # load shedding
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            self.fail(503)
+            return
+        self.phase_start = 0.0
         self.state = WORKER
         if not self.events:
             # Paused while the last request ran: watch again, so that the worker's
             # hand-back can rely on the loop seeing the next bytes.
             self.watch(READ)
-        self.server.dispatch(self, request, body)
+        server.dispatch(self, request, body)
 
     def fail(self, status: int) -> None:
-        """Answer a protocol error with its fixed response and close."""
+        """Answer with the fixed response for ``status`` (a 503 carries Retry-After) and close."""
         server = self.server
         self.keep_alive = False
-        response = render_error(status, http_date(server.clock()), server.ident)
+        response = render_error(
+            status,
+            http_date(server.clock()),
+            server.ident,
+            server.retry_after_header if status == 503 else (),
+        )
         self.queue_output(response)
         if server.access_log is not None:
             server.access_log.log_refused(self, status, len(response))
@@ -247,6 +280,7 @@ class Connection:
             return
         self.paused = False
         self.last_activity = self.server.loop.now
+        self.phase_start = 0.0
         self.finish_on_loop()
 
     def finish_on_loop(self) -> None:
@@ -302,12 +336,33 @@ class Connection:
             self.close()
 
     def check_timeout(self, now: float) -> None:
-        """Loop timer: close connections idle for too long."""
+        """Loop timer: enforce channel_timeout and the slow-client timeouts (mod_reqtimeout's)."""
         state = self.state
+        if state == WORKER:
+            return
+        server = self.server
         if state == LINGERING:
             if now - self.last_activity > _LINGER_SECONDS:
                 self.close()
-        elif state != WORKER and now - self.last_activity > self.server.channel_timeout:
+        elif now - self.last_activity > server.channel_timeout:
+            self.close()  # inactive, as waitress's channel_timeout means
+        elif state == IDLE:
+            start = self.phase_start
+            if not start:
+                if not self.parser.buffered:
+                    return  # idle keep-alive connection between requests
+                # Part of a pipelined head arrived with the previous request.
+                start = self.phase_start = now
+                self.phase_bytes = self.parser.buffered
+            if now > start + server.header_allowance(self.phase_bytes):
+                if self.phase_bytes:
+                    self.fail(408)
+                else:
+                    self.close()  # nothing received: no response to give
+        elif state == BODY:
+            if now > self.phase_start + server.body_allowance(self.phase_bytes):
+                self.fail(408)
+        elif state == FLUSHING and now - self.last_activity > server.send_timeout:
             self.close()
 
     def close(self) -> None:
@@ -358,7 +413,7 @@ class Connection:
         if not outq:
             return
         sock = self.sock
-        sock.settimeout(self.server.channel_timeout)
+        sock.settimeout(self.server.send_timeout)
         try:
             while outq:
                 sent = sock.send(outq.peek(self.server.send_bytes))
@@ -372,7 +427,7 @@ class Connection:
         """Send ``count`` bytes of a regular file from ``offset`` (worker only)."""
         self.flush_blocking()
         sock = self.sock
-        sock.settimeout(self.server.channel_timeout)
+        sock.settimeout(self.server.send_timeout)
         try:
             sock.sendfile(file, offset, count)
         except OSError as error:
@@ -387,6 +442,7 @@ class Connection:
             with self.turn:
                 self.last_activity = server.loop.now
                 self.state = IDLE
+                self.phase_start = 0.0
                 if not self.paused:
                     return
         server.loop.call_soon_threadsafe(self.release)
@@ -406,6 +462,11 @@ class Connection:
     def _fill(self) -> bytes:
         parser = self.parser
         sock = self.sock
+        server = self.server
+        if not self.phase_start:
+            # The body clock starts when the application first asks for the body.
+            self.phase_start = time.monotonic()
+            self.phase_bytes = 0
         while True:
             event = parser.next_event()
             kind = type(event)
@@ -413,13 +474,17 @@ class Connection:
                 return event.data  # type: ignore[attr-defined]
             if event is not NEED_DATA:
                 return b""
-            sock.settimeout(self.server.channel_timeout)
+            left = self.phase_start + server.body_allowance(self.phase_bytes) - time.monotonic()
+            if left <= 0:
+                raise ClientDisconnected("request body timeout")
+            sock.settimeout(min(left, server.channel_timeout))
             try:
-                data = sock.recv(self.server.body_recv_bytes)
+                data = sock.recv(server.body_recv_bytes)
             except OSError as error:
                 raise ClientDisconnected(str(error)) from None
             finally:
                 sock.settimeout(0.0)
             if not data:
                 raise ClientDisconnected("client closed the connection inside the request body")
+            self.phase_bytes += len(data)
             parser.feed(data)

@@ -14,10 +14,15 @@ from ..errors import ConfigError
 class Listener:
     """One listening socket and what the environ needs to know about it."""
 
-    __slots__ = ("family", "is_unix", "port", "server_name", "sock", "url")
+    __slots__ = ("bound_path", "family", "is_unix", "port", "server_name", "sock", "url")
 
-    def __init__(self, sock: socket.socket, server_name: str) -> None:
+    def __init__(
+        self, sock: socket.socket, server_name: str, bound_path: str | None = None
+    ) -> None:
         self.sock = sock
+        # The unix socket file bastion itself created (and so removes on close); None for
+        # TCP and for sockets handed over with ``sockets``.
+        self.bound_path = bound_path
         self.family = sock.family
         self.is_unix = sock.family == getattr(socket, "AF_UNIX", None)
         if self.is_unix:
@@ -33,10 +38,11 @@ class Listener:
             self.server_name = server_name or host
 
     def close(self) -> None:
-        if self.is_unix:
+        path = self.bound_path
+        if path is not None:
+            self.bound_path = None
             try:
-                path = self.sock.getsockname()
-                if isinstance(path, str) and path and stat.S_ISSOCK(os.stat(path).st_mode):
+                if stat.S_ISSOCK(os.stat(path).st_mode):
                     os.unlink(path)
             except OSError:
                 pass
@@ -55,6 +61,7 @@ def create_listeners(config: Any) -> list[Listener]:
                 Listener(
                     _bind_unix(config.unix_socket, config.unix_socket_perms, config.backlog),
                     config.server_name,
+                    bound_path=config.unix_socket,
                 )
             )
         if not config.sockets and not config.unix_socket:

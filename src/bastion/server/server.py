@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from ..errors import ConfigError
-from ..http import Limits
+from ..http import Limits, http_date, render_error
 from ..proxy_headers import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
 from ..wsgi.environ import EnvironTemplate
 from ..wsgi.filewrapper import FileWrapper
@@ -20,6 +20,7 @@ from .connection import IDLE, WORKER, Connection
 from .listeners import Listener, create_listeners
 from .loop import READ, EventLoop
 from .task import run_request
+from .watchdog import Watchdog
 from .workers import WorkerPool
 
 logger = logging.getLogger("bastion.server")
@@ -50,7 +51,19 @@ class Server:
         self.outbuf_overflow = config.outbuf_overflow
         self.outbuf_high_watermark = config.outbuf_high_watermark
         self.channel_timeout = config.channel_timeout
+        # A stalled reader is also an inactive connection, so channel_timeout bounds it too.
+        self.send_timeout = min(config.send_timeout, config.channel_timeout)
+        self.header_allowance = _allowance(
+            config.header_timeout, config.header_min_rate, config.header_max_timeout
+        )
+        self.body_allowance = _allowance(
+            config.body_timeout, config.body_min_rate, config.body_max_timeout
+        )
         self.connection_limit = config.connection_limit
+        self.max_per_ip = config.max_connections_per_ip
+        self.per_ip: dict[str, int] = {}
+        self.max_queued = config.max_queued_requests
+        self.retry_after_header = (("Retry-After", str(config.retry_after)),)
         self.expose_tracebacks = config.expose_tracebacks
         self.ident = config.ident or None
         self.stopping = False
@@ -79,7 +92,14 @@ class Server:
         self.access_log = AccessLog.from_config(config)
         self.access = self.access_log.log if self.access_log else _no_access_log
         self.pool: WorkerPool | None = None
+        self._queued = _nothing_queued
         self._deadline = 0.0
+        self.watchdog = Watchdog.from_config(config)
+        if config.expose_tracebacks:
+            logger.warning(
+                "expose_tracebacks is on: error responses show application tracebacks "
+                "to clients; turn it off in production"
+            )
 
     @property
     def urls(self) -> list[str]:
@@ -91,10 +111,14 @@ class Server:
         """Serve until ``stop`` (or SIGINT/SIGTERM in the main thread); then drain and return."""
         self.pool = WorkerPool(self.config.threads)
         self._put_job = self.pool.put
+        if self.max_queued:
+            self._queued = self.pool.queued_counter
         restore = self._install_signal_handlers()
         try:
             self._start_accepting()
             self.loop.every(1.0, self._sweep)
+            if self.watchdog is not None:
+                self.loop.every(self.watchdog.interval, self.watchdog.check)
             for url in self.urls:
                 logger.info("Serving on %s", url)
             self.loop.run()
@@ -192,6 +216,8 @@ class Server:
                 sock.close()
                 continue
             conn = Connection(self, sock, addr, listener)
+            if self.max_per_ip and addr is not None and not self._admit(conn, addr[0]):
+                continue
             self.connections.add(conn)
             conn.watch(READ)
             if len(self.connections) >= self.connection_limit:
@@ -199,9 +225,36 @@ class Server:
                 self._stop_accepting()
                 return
 
+    def _admit(self, conn: Connection, ip: str) -> bool:
+        """Count ``conn`` against its address's max_connections_per_ip; refuse it past that."""
+        if self.preamble_peers is not None or (
+            self.proxy_policy is not None and self.proxy_policy.peers.contains(ip)
+        ):
+            return True  # a trusted proxy speaks for many clients
+        count = self.per_ip.get(ip, 0)
+        if count >= self.max_per_ip:
+            try:
+                conn.sock.send(
+                    render_error(503, http_date(self.clock()), self.ident, self.retry_after_header)
+                )
+            except OSError:
+                pass
+            conn.sock.close()
+            return False
+        self.per_ip[ip] = count + 1
+        conn.ip_key = ip
+        return True
+
     def forget(self, conn: Connection) -> None:
         """A connection closed (loop thread)."""
         self.connections.discard(conn)
+        ip = conn.ip_key
+        if ip is not None:
+            count = self.per_ip[ip] - 1
+            if count:
+                self.per_ip[ip] = count
+            else:
+                del self.per_ip[ip]
         if not self.accepting and len(self.connections) < self.connection_limit:
             self._start_accepting()
 
@@ -234,6 +287,19 @@ def _proxy_policy(config: Any) -> ProxyPolicy | None:
 
 def _no_access_log(conn: Any, request: Any, exchange: Any) -> None:
     return None
+
+
+def _nothing_queued() -> int:
+    return -1
+
+
+def _allowance(timeout: float, min_rate: int, max_timeout: float) -> Any:
+    """Seconds allowed for a request head or body of which ``n`` bytes arrived so far:
+    ``timeout``, plus one second per ``min_rate`` bytes, capped at ``max_timeout`` (0: none)."""
+    if not min_rate:
+        return lambda received: timeout
+    cap = max(max_timeout, timeout) if max_timeout else float("inf")
+    return lambda received: min(timeout + received / min_rate, cap)
 
 
 def run(app: Any, config: Any) -> None:

@@ -6,6 +6,7 @@ import logging
 import traceback
 from typing import TYPE_CHECKING, Any
 
+from ..errors import RequestTimeout
 from ..http import (
     CHUNKED,
     CLOSE_DELIMITED,
@@ -22,7 +23,7 @@ from ..http import (
     render_error,
     render_head,
 )
-from ..proxy_headers import MalformedProxyHeader
+from ..proxy_headers import PEER_KIND_KEY, MalformedProxyHeader
 from ..wsgi.filewrapper import FileWrapper
 from ..wsgi.input import ClientDisconnected
 
@@ -44,6 +45,7 @@ class Exchange:
     """The response half of one request: start_response, write() and framing."""
 
     __slots__ = (
+        "client",
         "conn",
         "framing",
         "head",
@@ -67,6 +69,7 @@ class Exchange:
         self.remaining: int | None = None
         self.sent_body = 0
         self.status_code = 0
+        self.client = conn.remote_addr  # REMOTE_ADDR after proxy processing, for the log
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -163,9 +166,19 @@ def run_request(conn: Connection, request: Request, body: Any) -> None:
     if body is None:
         body = stream = conn.stream_input()
     exchange = Exchange(conn, request, stream)
+    watchdog = conn.server.watchdog
     try:
-        _serve(conn, request, body, exchange)
-    except ClientDisconnected:
+        if watchdog is None:
+            _serve(conn, request, body, exchange)
+        else:
+            watchdog.begin(request.method, request.path)
+            try:
+                _serve(conn, request, body, exchange)
+            finally:
+                watchdog.end()
+    except (ClientDisconnected, RequestTimeout):
+        # RequestTimeout here arrived after the response was under way: the
+        # connection's state is unknown, so it closes.
         conn.keep_alive = False
         conn.abort_from_worker()
         return
@@ -187,6 +200,8 @@ def _serve(conn: Connection, request: Request, body: Any, exchange: Exchange) ->
     """Run the app for one request and answer it; errors become 500s or a closed connection."""
     server = conn.server
     environ = conn.template.build(request, conn.remote_addr, conn.remote_port, body)
+    if conn.peer is not None:
+        environ[PEER_KIND_KEY] = conn.peer
     policy = server.proxy_policy
     if policy is not None:
         try:
@@ -199,11 +214,16 @@ def _serve(conn: Connection, request: Request, body: Any, exchange: Exchange) ->
             conn.keep_alive = False
             _send_error(conn, 400)
             return
+        exchange.client = environ["REMOTE_ADDR"]
     try:
         _call_app(server.app, environ, exchange)
         conn.keep_alive = exchange.keep_alive and _body_finished(body)
     except ClientDisconnected:
         raise
+    except RequestTimeout:
+        conn.keep_alive = False
+        if not exchange.head_sent:
+            _send_error(conn, 504)
     except ProtocolError as error:  # the body turned out malformed while the app read it
         conn.keep_alive = False
         if not exchange.head_sent:

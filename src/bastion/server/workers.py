@@ -22,6 +22,8 @@ class WorkerPool:
 
     def __init__(self, threads: int, name: str = "bastion-worker") -> None:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        #: How many jobs wait for a worker (the queue's own qsize, for the hot path).
+        self.queued_counter = self._queue.qsize
         self._threads = [
             threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
             for i in range(threads)
