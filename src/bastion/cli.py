@@ -166,26 +166,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(app_name: str | None, call: bool, config: Config) -> int:
-    if app_name is None:
-        logger.info("No application given: serving the demo page (%s)", DEMO_APP)
-    try:
-        app = load_app(app_name or DEMO_APP, call)
-    except AppLoadError as error:
-        print(f"bastion: error: {error}", file=sys.stderr)
-        return 1
-    except Exception:
-        traceback.print_exc()
-        print(f"bastion: error: loading application {app_name!r} failed", file=sys.stderr)
-        return 1
+    # Bind and drop privileges first, so that the application is imported as ``user``.
+    from .privileges import PrivilegeError
     from .server import Server
 
     try:
-        server = Server(app, config)
+        server = Server(None, config)
+    except PrivilegeError as error:
+        print(f"bastion: error: {error}", file=sys.stderr)
+        return 1
     except ConfigError as error:
         print(f"bastion: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
         print(f"bastion: error: cannot listen: {error}", file=sys.stderr)
+        return 1
+    if app_name is None:
+        logger.info("No application given: serving the demo page (%s)", DEMO_APP)
+    try:
+        server.app = load_app(app_name or DEMO_APP, call)
+    except Exception as error:
+        server.close()  # the listeners, and the unix socket file if any
+        message = str(error)
+        if not isinstance(error, AppLoadError):
+            traceback.print_exc()
+            message = f"loading application {app_name!r} failed"
+        print(f"bastion: error: {message}", file=sys.stderr)
         return 1
     server.run()
     return 0

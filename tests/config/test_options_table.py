@@ -79,6 +79,10 @@ BASTION_OWN = {
     "group": None,
     "umask": None,
     "working_directory": None,
+    "allowed_hosts": None,
+    "allowed_ports": None,
+    "www_redirect": True,
+    "allowed_hosts_exempt_paths": (),
 }
 
 

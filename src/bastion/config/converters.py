@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .. import proxy_headers
+from .. import proxy_headers, trusted_hosts
 
 TRUTHY = frozenset(("t", "true", "y", "yes", "on", "1"))
 FALSY = frozenset(("f", "false", "n", "no", "off", "0", ""))
@@ -311,4 +311,17 @@ to_trusted_proxy = _from_validator(
     "IP addresses or CIDR networks separated by spaces or commas, '*' (any peer), 'local' "
     "(loopback and unix-socket peers) or 'unix' (unix-socket peers); empty for none",
     proxy_headers.validate_trusted_proxy,
+)
+
+
+# -- trusted hosts (validated by the module that matches them) -------------------------------
+
+to_allowed_hosts = _from_validator(
+    "list", trusted_hosts.ALLOWED_HOSTS_ACCEPTS, trusted_hosts.parse_allowed_hosts
+)
+to_allowed_ports = _from_validator(
+    "list", trusted_hosts.ALLOWED_PORTS_ACCEPTS, trusted_hosts.parse_allowed_ports
+)
+to_exempt_paths = _from_validator(
+    "list", trusted_hosts.EXEMPT_PATHS_ACCEPTS, trusted_hosts.parse_exempt_paths
 )

@@ -23,6 +23,7 @@ ALL_SOURCES = frozenset((KWARGS, ENV, FILE, CLI))
 SECTIONS = (
     ("listen", "Where to listen"),
     ("proxy", "Behind a proxy"),
+    ("hosts", "Trusted hosts"),
     ("wsgi", "WSGI environment and responses"),
     ("limits", "Request limits"),
     ("buffers", "Connections and buffers"),
@@ -245,6 +246,50 @@ OPTIONS: tuple[Option, ...] = (
         "are disconnected); requires trusted_proxy. A malformed preamble closes the connection.",
         "proxy",
         waitress=False,
+    ),
+    # -- trusted hosts --------------------------------------------------------------------------
+    Option(
+        "allowed_hosts",
+        c.to_allowed_hosts,
+        None,
+        "Host names the server answers for: exact names, IP addresses, IPv6 in brackets, and "
+        "'*.example.com' for subdomains (not example.com itself); case-insensitive, a "
+        "trailing dot ignored. Checked after trusted-proxy processing, so X-Forwarded-Host "
+        "counts only from a trusted proxy. Any other Host gets 400 and the application is not "
+        "called. Unset (or '*') for no check.",
+        "hosts",
+        waitress=False,
+        metavar="HOSTS",
+    ),
+    Option(
+        "allowed_ports",
+        c.to_allowed_ports,
+        None,
+        "Ports a Host header may name (a Host without a port means the scheme's default, 80 "
+        "or 443); any other gets 400. Unset for any port.",
+        "hosts",
+        waitress=False,
+        metavar="PORTS",
+    ),
+    Option(
+        "www_redirect",
+        c.to_bool,
+        True,
+        "With allowed_hosts set: a request for www.<name>, where <name> is allowed and "
+        "www.<name> is not, is redirected to <name> (301 for GET and HEAD, 308 otherwise) "
+        "instead of refused.",
+        "hosts",
+        waitress=False,
+    ),
+    Option(
+        "allowed_hosts_exempt_paths",
+        c.to_exempt_paths,
+        (),
+        "Paths served whatever the Host, such as a load balancer's health check: '/health', "
+        "or '/status/*' for a prefix. Matched against SCRIPT_NAME + PATH_INFO.",
+        "hosts",
+        waitress=False,
+        metavar="PATHS",
     ),
     # -- WSGI environment and responses -------------------------------------------------------
     Option(

@@ -405,7 +405,7 @@ class Connection:
         except OSError as error:
             raise ClientDisconnected(str(error)) from None
         if sent < len(data):
-            self.queue_output(data[sent:] if sent else data)
+            self.queue_output(memoryview(data)[sent:] if sent else data)
 
     def flush_blocking(self) -> None:
         """Send everything queued, waiting at most channel_timeout per send (worker only)."""

@@ -11,8 +11,10 @@ from functools import partial
 from typing import Any
 
 from ..errors import ConfigError
-from ..http import Limits, http_date, render_error
+from ..http import Limits
+from ..privileges import drop_privileges, prepare_process
 from ..proxy_headers import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
+from ..trusted_hosts import HostPolicy
 from ..wsgi.environ import EnvironTemplate
 from ..wsgi.filewrapper import FileWrapper
 from .access_log import AccessLog
@@ -69,8 +71,28 @@ class Server:
         self.stopping = False
         self.accepting = False
         self.connections: set[Connection] = set()
+        # Everything that can refuse the configuration comes before binding.
+        self.proxy_policy = _proxy_policy(config)
+        self.host_policy = _host_policy(config)
+        # With the PROXY protocol on, the peers allowed to send its preamble.
+        self.preamble_peers = TrustedPeers(config.trusted_proxy) if config.proxy_protocol else None
+        self.watchdog = Watchdog.from_config(config)
+        self.pool: WorkerPool | None = None
+        self._queued = _nothing_queued
+        self._deadline = 0.0
+        self.access_log: AccessLog | None = None
+        self.listeners: list[Listener] = []
+        prepare_process(config)
         self.loop = EventLoop()
-        self.listeners = create_listeners(config)
+        try:
+            self.listeners = create_listeners(config)
+            # Opened before the privilege drop, as Apache opens its logs.
+            self.access_log = AccessLog.from_config(config)
+            drop_privileges(config, self.listeners)
+        except BaseException:
+            self.close()
+            raise
+        self.access = self.access_log.log if self.access_log else _no_access_log
         self.templates = {
             listener: EnvironTemplate(
                 server_name=listener.server_name,
@@ -86,15 +108,6 @@ class Server:
         self._accept_callbacks = {
             listener: partial(self._on_accept, listener) for listener in self.listeners
         }
-        self.proxy_policy = _proxy_policy(config)
-        # With the PROXY protocol on, the peers allowed to send its preamble.
-        self.preamble_peers = TrustedPeers(config.trusted_proxy) if config.proxy_protocol else None
-        self.access_log = AccessLog.from_config(config)
-        self.access = self.access_log.log if self.access_log else _no_access_log
-        self.pool: WorkerPool | None = None
-        self._queued = _nothing_queued
-        self._deadline = 0.0
-        self.watchdog = Watchdog.from_config(config)
         if config.expose_tracebacks:
             logger.warning(
                 "expose_tracebacks is on: error responses show application tracebacks "
@@ -123,7 +136,7 @@ class Server:
                 logger.info("Serving on %s", url)
             self.loop.run()
         finally:
-            self._close_everything()
+            self.close()
             for signum, handler in restore:
                 signal.signal(signum, handler)
 
@@ -170,7 +183,10 @@ class Server:
                 )
             self.loop.stop()
 
-    def _close_everything(self) -> None:
+    def close(self) -> None:
+        """Release everything: connections, listeners, workers, the loop and the log.
+
+        ``run`` does this when it returns; call it for a server that will not run."""
         for conn in list(self.connections):
             conn.close()
         for listener in self.listeners:
@@ -216,9 +232,10 @@ class Server:
                 sock.close()
                 continue
             conn = Connection(self, sock, addr, listener)
-            if self.max_per_ip and addr is not None and not self._admit(conn, addr[0]):
-                continue
             self.connections.add(conn)
+            if self.max_per_ip and addr is not None and not self._admit(conn, addr[0]):
+                conn.fail(503)  # sent, then lingers so the client reads it before the close
+                continue
             conn.watch(READ)
             if len(self.connections) >= self.connection_limit:
                 # New connections wait in the kernel's backlog until one closes.
@@ -226,20 +243,13 @@ class Server:
                 return
 
     def _admit(self, conn: Connection, ip: str) -> bool:
-        """Count ``conn`` against its address's max_connections_per_ip; refuse it past that."""
+        """Count ``conn`` against its address's max_connections_per_ip; False past that."""
         if self.preamble_peers is not None or (
             self.proxy_policy is not None and self.proxy_policy.peers.contains(ip)
         ):
             return True  # a trusted proxy speaks for many clients
         count = self.per_ip.get(ip, 0)
         if count >= self.max_per_ip:
-            try:
-                conn.sock.send(
-                    render_error(503, http_date(self.clock()), self.ident, self.retry_after_header)
-                )
-            except OSError:
-                pass
-            conn.sock.close()
             return False
         self.per_ip[ip] = count + 1
         conn.ip_key = ip
@@ -283,6 +293,18 @@ def _proxy_policy(config: Any) -> ProxyPolicy | None:
         )
     except ValueError as error:
         raise ConfigError(str(error)) from None
+
+
+def _host_policy(config: Any) -> HostPolicy | None:
+    """The trusted-hosts check, when allowed_hosts or allowed_ports asks for one."""
+    if config.allowed_hosts is None and config.allowed_ports is None:
+        return None
+    return HostPolicy(
+        config.allowed_hosts,
+        config.allowed_ports,
+        config.www_redirect,
+        config.allowed_hosts_exempt_paths,
+    )
 
 
 def _no_access_log(conn: Any, request: Any, exchange: Any) -> None:

@@ -24,6 +24,7 @@ from ..http import (
     render_head,
 )
 from ..proxy_headers import PEER_KIND_KEY, MalformedProxyHeader
+from ..trusted_hosts import BAD_HOST, HostResponse
 from ..wsgi.filewrapper import FileWrapper
 from ..wsgi.input import ClientDisconnected
 
@@ -215,8 +216,16 @@ def _serve(conn: Connection, request: Request, body: Any, exchange: Exchange) ->
             _send_error(conn, 400)
             return
         exchange.client = environ["REMOTE_ADDR"]
+    app = server.app
+    hosts = server.host_policy
+    if hosts is not None:
+        refusal = hosts.check(environ)
+        if refusal is not None:
+            app = _answer(refusal)
+            if refusal is BAD_HOST:
+                exchange.keep_alive = False
     try:
-        _call_app(server.app, environ, exchange)
+        _call_app(app, environ, exchange)
         conn.keep_alive = exchange.keep_alive and _body_finished(body)
     except ClientDisconnected:
         raise
@@ -239,6 +248,16 @@ def _serve(conn: Connection, request: Request, body: Any, exchange: Exchange) ->
         if not exchange.head_sent:
             detail = traceback.format_exc() if server.expose_tracebacks else None
             _send_error(conn, 500, detail)
+
+
+def _answer(response: HostResponse) -> Any:
+    """A WSGI app that answers with ``response`` (a refusal or redirect), whatever the request."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(response.status, list(response.headers))
+        return [response.body]
+
+    return app
 
 
 def _call_app(app: Any, environ: dict[str, Any], exchange: Exchange) -> None:

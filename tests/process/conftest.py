@@ -1,0 +1,234 @@
+"""Fixtures for the least-privilege tests: throwaway accounts and a ``bastion`` subprocess.
+
+These tests run as root (CI does): ``accounts`` creates a system user, whose own group is
+its primary group, and a second group the user is a member of; both are removed at the
+end of the session.  ``Bastion`` runs ``python -m bastion`` and gathers its stderr.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import queue
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+
+# The application the server loads after dropping privileges.  It imports nothing but
+# ``os``: after the drop, the interpreter's own files may not be readable by the user.
+APP_SOURCE = """\
+import os
+
+IMPORTED_AS = os.getuid()
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def app(environ, start_response):
+    mask = os.umask(0)
+    os.umask(mask)
+    made = os.path.join(HERE, "made-by-app")
+    if os.path.exists(made):
+        os.unlink(made)
+    with open(made, "w") as handle:
+        handle.write("x")
+    state = {
+        "imported_as": IMPORTED_AS,
+        "module_dir": HERE,
+        "ids": (os.getuid(), os.geteuid(), os.getgid(), os.getegid()),
+        "groups": sorted(os.getgroups()),
+        "cwd": os.getcwd(),
+        "umask": mask,
+        "file_mode": os.stat(made).st_mode & 0o777,
+        "env": {key: os.environ.get(key) for key in ("HOME", "USER", "LOGNAME")},
+    }
+    body = repr(state).encode()
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+@dataclass(frozen=True)
+class Accounts:
+    user: str
+    uid: int
+    gid: int  # the user's primary group
+    group: str  # a second group; the user is a member of it
+    group_gid: int
+    home: str
+
+
+@pytest.fixture(scope="session")
+def accounts() -> Iterator[Accounts]:
+    assert os.geteuid() == 0, "tests/process create accounts and switch users: run as root"
+    suffix = secrets.token_hex(4)
+    user, group = f"bastion-test-{suffix}", f"bastion-tg-{suffix}"
+    _run("groupadd", "--system", group)
+    try:
+        _run(
+            "useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+            "--groups", group, user,
+        )  # fmt: skip
+        try:
+            entry = pwd.getpwnam(user)
+            yield Accounts(
+                user,
+                entry.pw_uid,
+                entry.pw_gid,
+                group,
+                grp.getgrnam(group).gr_gid,
+                entry.pw_dir,
+            )
+        finally:
+            _run("userdel", user)
+    finally:
+        _run("groupdel", group)
+
+
+def _run(*command: str) -> None:
+    subprocess.run(command, check=True, capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def app_dir(accounts: Accounts) -> Iterator[Path]:
+    """A directory owned by the test user, holding ``probe_app.py``."""
+    # /tmp rather than tmp_path: pytest's base directory is readable by root only.
+    directory = Path(tempfile.mkdtemp(prefix="bst-app-", dir="/tmp"))
+    try:
+        (directory / "probe_app.py").write_text(APP_SOURCE)
+        os.chmod(directory, 0o755)
+        os.chown(directory, accounts.uid, accounts.gid)
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    # AF_UNIX paths are limited to ~108 bytes: keep the directory short.
+    directory = Path(tempfile.mkdtemp(prefix="bst", dir="/tmp"))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_privileged_port() -> int:
+    for port in range(81, 1024):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port below 1024 on 127.0.0.1")
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("BASTION_")}
+
+
+# Runs the CLI as an unprivileged account.  The interpreter may live where that account
+# cannot read (here: under /root), so it starts as root, imports bastion, then switches.
+AS_USER = """\
+import encodings.idna, grp, locale, os, pwd, sys  # imported late by socket, argparse, bastion
+import bastion.cli, bastion.privileges, bastion.server
+uid, gid = int(sys.argv[1]), int(sys.argv[2])
+os.setgroups([gid])
+os.setgid(gid)
+os.setuid(uid)
+sys.exit(bastion.cli.main(sys.argv[3:]))
+"""
+
+
+def run_bastion(
+    *args: str, cwd: Path, run_as: tuple[int, int] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI (as ``run_as``, see AS_USER) expecting it to exit by itself."""
+    prefix = ["-m", "bastion"] if run_as is None else ["-c", AS_USER, *map(str, run_as)]
+    return subprocess.run(
+        [sys.executable, *prefix, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env=clean_env(),
+    )
+
+
+class Bastion:
+    """A running ``python -m bastion``; use as a context manager, which stops it by PID."""
+
+    def __init__(self, *args: str, cwd: Path, run_as: tuple[int, int] | None = None) -> None:
+        # run_as=(uid, gid): the CLI is started as root and switches to that account
+        # itself before its main() runs (see AS_USER), as if the user had started it.
+        prefix = ["-m", "bastion"] if run_as is None else ["-c", AS_USER, *map(str, run_as)]
+        self.proc = subprocess.Popen(
+            [sys.executable, *prefix, *args],
+            cwd=cwd,
+            env=clean_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.0, min(0.5, deadline - time.monotonic())))
+            except queue.Empty:
+                if self.proc.poll() is not None and self.lines.empty():
+                    break
+                continue
+            self.seen.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"{text!r} not seen in bastion's output: {''.join(self.seen)}")
+
+    @property
+    def output(self) -> str:
+        return "".join(self.seen)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=STOP_TIMEOUT)
+
+    def __enter__(self) -> Bastion:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
