@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.http import Limits
+from bastion.http import NEED_DATA, Data, Limits, Request, RequestParser
 
 POST = b"POST /upload HTTP/1.1"
 HOST = b"Host: example.com"
@@ -224,3 +224,25 @@ def test_data_is_never_more_than_the_body(engine, msg):
     )
     assert error is None
     assert parser_events[1:] == [("data", b"abc"), ("end", {})]
+
+
+def test_body_bytes_fed_alone_come_out_uncopied_and_the_rest_stays_for_the_next_request():
+    """Bytes fed while a Content-Length body is awaited are handed on as the same object;
+    what follows the body is kept for the next request, in order."""
+    parser = RequestParser()
+    parser.feed(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n")
+    assert type(parser.next_event()) is Request
+    assert parser.next_event() is NEED_DATA
+    piece = b"0123"
+    parser.feed(piece)
+    assert parser.buffered == 4
+    event = parser.next_event()
+    assert type(event) is Data and event.data is piece
+    parser.feed(b"45")
+    parser.feed(b"6789GET /next HTTP/1.1\r\n")  # two feeds before the parser runs
+    assert parser.buffered == 2 + 4 + len(b"GET /next HTTP/1.1\r\n")
+    assert parser.next_event().data == b"456789"
+    assert type(parser.next_event()).__name__ == "EndOfMessage"
+    parser.feed(b"Host: a\r\n\r\n")
+    request = parser.next_event()
+    assert type(request) is Request and request.target == "/next"

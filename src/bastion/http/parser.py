@@ -94,6 +94,7 @@ class RequestParser:
         "_body_total",
         "_buf",
         "_chunk_left",
+        "_direct",
         "_eof",
         "_error",
         "_leading",
@@ -107,6 +108,9 @@ class RequestParser:
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
         self._limits = limits
         self._buf = bytearray()
+        # Body bytes fed while the buffer was empty, kept as given: a Content-Length
+        # body then reaches the app without being copied through the buffer.
+        self._direct: bytes | None = None
         self.state = HEAD
         self._scanned = 0
         self._leading = 0
@@ -124,7 +128,8 @@ class RequestParser:
     @property
     def buffered(self) -> int:
         """Bytes received and not yet turned into events."""
-        return len(self._buf)
+        direct = self._direct
+        return len(self._buf) if direct is None else len(direct) + len(self._buf)
 
     @property
     def at_message_boundary(self) -> bool:
@@ -135,6 +140,13 @@ class RequestParser:
         """Append bytes read from the connection."""
         if self._eof and data:
             raise RuntimeError("data fed after end of stream")
+        if self.state is BODY_LENGTH and type(data) is bytes:
+            if self._direct is None and not self._buf:
+                self._direct = data
+                return
+            if self._direct is not None:
+                self._buf[:0] = self._direct
+                self._direct = None
         self._buf += data
 
     def feed_eof(self) -> None:
@@ -276,6 +288,19 @@ class RequestParser:
     # -- Content-Length body ----------------------------------------------
 
     def _next_length_data(self) -> Data | object:
+        direct = self._direct
+        if direct is not None:
+            self._direct = None
+            remaining = self._remaining
+            if len(direct) > remaining:
+                # The bytes after the body start the next request.
+                self._buf[:0] = direct[remaining:]
+                direct = direct[:remaining]
+            remaining -= len(direct)
+            self._remaining = remaining
+            if not remaining:
+                self.state = MESSAGE_END
+            return Data(direct)
         buf = self._buf
         if not buf:
             if self._eof:
