@@ -4,91 +4,17 @@ from __future__ import annotations
 
 import http.client
 import importlib.metadata
-import os
-import queue
-import signal
 import socket
-import subprocess
 import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
+from bastion_testing import CliProcess, clean_env, free_port, run_cli
 
 from bastion import __version__
 from bastion.cli import AppLoadError, build_parser, load_app, main
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BASTION_")}
-    env.update(extra)
-    return env
-
-
-def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bastion", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        env=_clean_env(**env),
-    )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Served:
-    """A ``python -m bastion`` subprocess, with its stderr lines gathered by a thread."""
-
-    def __init__(self, args: list[str], cwd: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bastion", *args],
-            cwd=cwd,
-            env=_clean_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(line)
-
-    def wait_for(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.0, min(0.5, deadline - time.monotonic())))
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            self.seen.append(line)
-            if text in line:
-                return
-        raise AssertionError(f"{text!r} not logged within {timeout} s; stderr: {self.seen}")
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=STOP_TIMEOUT)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=STOP_TIMEOUT)
 
 
 def get(port: int, path: str = "/") -> tuple[int, dict[str, str], str]:
@@ -143,8 +69,7 @@ def test_print_config_shows_values_and_origins_with_precedence(tmp_path):
         "--no-ipv6",
         "--print-config",
         cwd=tmp_path,
-        BASTION_BACKLOG="30",
-        BASTION_IDENT="env",
+        env=clean_env(BASTION_BACKLOG="30", BASTION_IDENT="env"),
     )
     assert result.returncode == 0, result.stderr
     settings = {}
@@ -185,7 +110,7 @@ def test_unknown_flag_exits_2(capsys):
 
 
 def test_bad_environment_variable_exits_2(tmp_path):
-    result = run_cli("--print-config", cwd=tmp_path, BASTION_THREDS="3")
+    result = run_cli("--print-config", cwd=tmp_path, env=clean_env(BASTION_THREDS="3"))
     assert result.returncode == 2
     assert "BASTION_THREDS" in result.stderr and "did you mean 'BASTION_THREADS'" in result.stderr
 
@@ -265,17 +190,14 @@ def test_console_script_and_paste_entry_points_are_declared():
 
 def test_serves_the_demo_page_and_stops_on_sigterm(tmp_path):
     port = free_port()
-    served = Served(["--listen", f"127.0.0.1:{port}"], tmp_path)
-    try:
+    with CliProcess("--listen", f"127.0.0.1:{port}", cwd=tmp_path) as served:
         served.wait_for(f"Serving on http://127.0.0.1:{port}", START_TIMEOUT)
         status, headers, body = get(port)
         assert status == 200
         assert headers["Content-Type"] == "text/html; charset=utf-8"
         assert f"bastion {__version__} is running" in body
         assert get(port, "/%3Cscript%3E")[0] == 404
-        assert served.stop() == 0
-    finally:
-        served.kill()
+        assert served.stop(STOP_TIMEOUT) == 0
 
 
 def test_serves_an_application_from_the_current_directory_with_call(tmp_path):
@@ -289,11 +211,8 @@ def test_serves_an_application_from_the_current_directory_with_call(tmp_path):
     )
     port = free_port()
     args = ["--call", "--port", str(port), "--host", "127.0.0.1", "--ident", "shop"]
-    served = Served([*args, "cli_factory_app:make"], tmp_path)
-    try:
+    with CliProcess(*args, "cli_factory_app:make", cwd=tmp_path) as served:
         served.wait_for(f"Serving on http://127.0.0.1:{port}", START_TIMEOUT)
         status, headers, body = get(port)
         assert (status, body, headers["Server"]) == (200, "made by factory", "shop")
-        assert served.stop() == 0
-    finally:
-        served.kill()
+        assert served.stop(STOP_TIMEOUT) == 0

@@ -9,24 +9,17 @@ Every hop connects from its own address so each one is visible to the app: the c
 
 from __future__ import annotations
 
-import collections
 import http.client
 import json
 import os
-import shutil
-import signal
-import socket
 import ssl
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bastion_testing import CliProcess, Subprocess, find_tool, free_port
 
 HERE = Path(__file__).parent
 CERT = HERE / "certs" / "localhost.pem"
@@ -38,9 +31,7 @@ HAPROXY_SOURCE = "127.0.0.3"
 NGINX_SOURCE = "127.0.0.4"
 
 START_TIMEOUT = 15.0
-STOP_TIMEOUT = 10.0
 CLIENT_TIMEOUT = 10.0
-SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
 
 NGINX_CONF = """\
 daemon off;
@@ -95,91 +86,23 @@ HAPROXY_HTTP_RULES = """\
     http-request set-header X-Forwarded-Proto http if ! { ssl_fc }"""
 
 
-def find_tool(name: str) -> str:
-    """The path of a system tool the test command installs; a clear failure if it is missing."""
-    path = shutil.which(name, path=SBIN_PATH)
-    if path is None:
-        pytest.fail(f"{name} is not installed: scripts/test.sh installs it with apt-get")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LISTEN, 0))
-        return sock.getsockname()[1]
-
-
-class Process:
-    """A subprocess with its merged stdout/stderr gathered (last lines kept) by a thread."""
-
-    def __init__(self, name: str, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.name = name
-        self.output: collections.deque[str] = collections.deque(maxlen=200)
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-        )
-        self.pump = threading.Thread(target=self._pump, daemon=True)
-        self.pump.start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line.rstrip("\n"))
-
-    def describe(self) -> str:
-        return f"{self.name} (exit {self.proc.poll()}) said:\n" + "\n".join(self.output)
-
-    def wait_for_port(self, port: int) -> None:
-        """Return once ``port`` accepts connections; fail if the process dies or time runs out."""
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"{self.name} exited before listening on {port}: {self.describe()}")
-            try:
-                with socket.create_connection((LISTEN, port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        pytest.fail(f"{self.name} did not listen on {port} within {START_TIMEOUT} s")
-
-    def stop(self) -> None:
-        """SIGTERM by PID, then SIGKILL if it lingers."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=STOP_TIMEOUT)
-        self.pump.join(timeout=STOP_TIMEOUT)
-
-
 class Stack:
     """Starts bastion, nginx and HAProxy; ``close()`` stops all of them, newest first."""
 
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
-        self.processes: list[Process] = []
+        self.processes: list[Subprocess] = []
 
-    def _start(self, name: str, argv: list[str], port: int, cwd: Path, env: dict[str, str]) -> int:
-        process = Process(name, argv, cwd, env)
+    def _start(self, process: Subprocess, port: int) -> int:
         self.processes.append(process)
-        process.wait_for_port(port)
+        process.wait_for_port(LISTEN, port, START_TIMEOUT)
         return port
 
     def bastion(self, *options: str) -> int:
         """``python -m bastion --listen 127.0.0.1:PORT OPTIONS envapp:app``; returns PORT."""
-        port = free_port()
-        argv = [sys.executable, "-m", "bastion", "--listen", f"{LISTEN}:{port}", *options]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BASTION_")}
-        return self._start("bastion", [*argv, "envapp:app"], port, HERE, env)
+        port = free_port(LISTEN)
+        process = CliProcess("--listen", f"{LISTEN}:{port}", *options, "envapp:app", cwd=HERE)
+        return self._start(process, port)
 
     def nginx(self, upstream: int, *, tls: bool = False, proto: str = "$scheme") -> int:
         """nginx with the seed's proxy headers plus X-Real-IP, in front of ``upstream``.
@@ -187,7 +110,7 @@ class Stack:
         ``proto`` is what it sends as X-Forwarded-Proto: its own ``$scheme``, or
         ``$http_x_forwarded_proto`` to pass on what a proxy in front of it said.
         """
-        port = free_port()
+        port = free_port(LISTEN)
         tmp = self.tmp_path / f"nginx-{port}"
         tmp.mkdir()
         conf = tmp / "nginx.conf"
@@ -205,7 +128,7 @@ class Stack:
             encoding="utf-8",
         )
         argv = [find_tool("nginx"), "-p", f"{tmp}/", "-c", str(conf)]
-        return self._start("nginx", argv, port, tmp, dict(os.environ))
+        return self._start(Subprocess(argv, cwd=tmp, env=os.environ, name="nginx"), port)
 
     def haproxy(
         self, backend: int, *, tls: bool = False, mode: str = "http", send_proxy: str = ""
@@ -215,7 +138,7 @@ class Stack:
         In http mode it adds X-Forwarded-For (``option forwardfor``) and sets
         X-Forwarded-Proto; ``send_proxy`` is "", "send-proxy" (v1) or "send-proxy-v2".
         """
-        port = free_port()
+        port = free_port(LISTEN)
         tmp = self.tmp_path / f"haproxy-{port}"
         tmp.mkdir()
         pem = tmp / "localhost.pem"
@@ -235,7 +158,7 @@ class Stack:
             encoding="utf-8",
         )
         argv = [find_tool("haproxy"), "-f", str(conf), "-db"]
-        return self._start("haproxy", argv, port, tmp, dict(os.environ))
+        return self._start(Subprocess(argv, cwd=tmp, env=os.environ, name="haproxy"), port)
 
     def logs(self) -> str:
         return "\n".join(process.describe() for process in self.processes)

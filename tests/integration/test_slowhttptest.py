@@ -11,13 +11,11 @@ printed (``pytest -s`` shows them).  Every process started here is stopped by PI
 from __future__ import annotations
 
 import csv
+import functools
 import http.client
 import os
 import re
 import resource
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from bastion_testing import CLI, clean_env, find_tool, free_port, stop_process, wait_for_port
 
 HOST = "127.0.0.1"
 CONNECTIONS = 1000
@@ -38,31 +37,6 @@ OPEN_FILES = 4096  # each process holds up to CONNECTIONS sockets, plus its own 
 CLIENT_INTERVAL = 0.1
 CLIENT_TIMEOUT = 5.0
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
-
-
-def find_tool(name: str) -> str:
-    path = shutil.which(name, path=SBIN_PATH)
-    if path is None:
-        pytest.fail(f"{name} is not installed: scripts/test.sh installs it with apt-get")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """SIGTERM by PID, then SIGKILL if it lingers."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -97,12 +71,11 @@ class Bastion:
 @pytest.fixture
 def bastion(tmp_path: Path, open_files: int) -> Iterator[Bastion]:
     """``python -m bastion`` with short slow-client timeouts, serving the demo page."""
-    port = free_port()
+    port = free_port(HOST)
     log = tmp_path / "bastion.log"
     argv = [
         sys.executable,
-        "-m",
-        "bastion",
+        *CLI,
         "--listen",
         f"{HOST}:{port}",
         "--header-timeout",
@@ -112,24 +85,16 @@ def bastion(tmp_path: Path, open_files: int) -> Iterator[Bastion]:
         "--body-timeout",
         str(BODY_TIMEOUT),
     ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BASTION_")}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            argv, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+            argv, cwd=tmp_path, env=clean_env(), stdin=subprocess.DEVNULL, stdout=out, stderr=out
         )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert proc.poll() is None, f"bastion exited: {log.read_text(errors='replace')}"
-            try:
-                with socket.create_connection((HOST, port), timeout=0.5):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "bastion did not listen within 15 s"
-                time.sleep(0.05)
+        output = functools.partial(log.read_text, errors="replace")
+        wait_for_port(proc, HOST, port, name="bastion", output=output, timeout=15)
         yield Bastion(proc, port, log)
     finally:
-        stop(proc)
+        stop_process(proc)
 
 
 class NormalClient(threading.Thread):
@@ -215,7 +180,7 @@ def run_slowhttptest(mode: str, port: int, tmp_path: Path) -> Attack:
     try:
         output, _ = proc.communicate(timeout=ATTACK_SECONDS + 20)
     finally:
-        stop(proc)
+        stop_process(proc)
     attack = Attack(seconds=time.monotonic() - begun)
     text = ANSI.sub("", output.decode("utf-8", "replace"))
     assert proc.returncode == 0, f"slowhttptest failed ({proc.returncode}):\n{text[-3000:]}"

@@ -2,7 +2,7 @@
 
 These tests run as root (CI does): ``accounts`` creates a system user, whose own group is
 its primary group, and a second group the user is a member of; both are removed at the
-end of the session.  ``Bastion`` runs ``python -m bastion`` and gathers its stderr.
+end of the session.  ``Bastion`` runs ``python -m bastion`` and gathers its output.
 """
 
 from __future__ import annotations
@@ -10,23 +10,20 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-import queue
 import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import bastion_testing
 import pytest
+from bastion_testing import CLI, CliProcess, free_port
 
-START_TIMEOUT = 20.0
-STOP_TIMEOUT = 10.0
+__all__ = ["Bastion", "free_port", "free_privileged_port", "run_bastion"]
 
 # The application the server loads after dropping privileges.  It imports nothing but
 # ``os``: after the drop, the interpreter's own files may not be readable by the user.
@@ -126,12 +123,6 @@ def short_dir() -> Iterator[Path]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def free_privileged_port() -> int:
     for port in range(81, 1024):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -141,10 +132,6 @@ def free_privileged_port() -> int:
                 continue
             return port
     raise AssertionError("no free port below 1024 on 127.0.0.1")
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("BASTION_")}
 
 
 # Runs the CLI as an unprivileged account.  The interpreter may live where that account
@@ -160,75 +147,22 @@ sys.exit(bastion.cli.main(sys.argv[3:]))
 """
 
 
+def cli_prefix(run_as: tuple[int, int] | None) -> list[str]:
+    """The interpreter's arguments: the CLI, or AS_USER switching to ``run_as=(uid, gid)``."""
+    return [*CLI] if run_as is None else ["-c", AS_USER, *map(str, run_as)]
+
+
 def run_bastion(
     *args: str, cwd: Path, run_as: tuple[int, int] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the CLI (as ``run_as``, see AS_USER) expecting it to exit by itself."""
-    prefix = ["-m", "bastion"] if run_as is None else ["-c", AS_USER, *map(str, run_as)]
-    return subprocess.run(
-        [sys.executable, *prefix, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        env=clean_env(),
-    )
+    return bastion_testing.run_cli(*args, cwd=cwd, prefix=cli_prefix(run_as))
 
 
-class Bastion:
+class Bastion(CliProcess):
     """A running ``python -m bastion``; use as a context manager, which stops it by PID."""
 
     def __init__(self, *args: str, cwd: Path, run_as: tuple[int, int] | None = None) -> None:
         # run_as=(uid, gid): the CLI is started as root and switches to that account
         # itself before its main() runs (see AS_USER), as if the user had started it.
-        prefix = ["-m", "bastion"] if run_as is None else ["-c", AS_USER, *map(str, run_as)]
-        self.proc = subprocess.Popen(
-            [sys.executable, *prefix, *args],
-            cwd=cwd,
-            env=clean_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(line)
-
-    def wait_for(self, text: str, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.0, min(0.5, deadline - time.monotonic())))
-            except queue.Empty:
-                if self.proc.poll() is not None and self.lines.empty():
-                    break
-                continue
-            self.seen.append(line)
-            if text in line:
-                return
-        raise AssertionError(f"{text!r} not seen in bastion's output: {''.join(self.seen)}")
-
-    @property
-    def output(self) -> str:
-        return "".join(self.seen)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=STOP_TIMEOUT)
-
-    def __enter__(self) -> Bastion:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(*args, cwd=cwd, prefix=cli_prefix(run_as))
