@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+from bastion_testing import clean_env, stop_process
 from paste.deploy import loadserver
 
 import bastion
@@ -102,8 +103,7 @@ def test_paste_deploy_serves_for_real_and_stops_on_sigterm(tmp_path):
         "from bastion.demo import app\n"
         f"loadserver({f'config:{ini}'!r})(app)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BASTION_")}
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", script], env=clean_env())
     try:
         deadline = time.monotonic() + 20
         status = server = None
@@ -121,8 +121,4 @@ def test_paste_deploy_serves_for_real_and_stops_on_sigterm(tmp_path):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=20)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        stop_process(proc)
