@@ -47,6 +47,18 @@ _digits_match = re.compile("[0-9]{1,19}").fullmatch
 _known_names: dict[str, str] = {}
 _KNOWN_NAMES_MAX = 512
 
+# Whole (name, value) headers and status lines already checked.  Applications send
+# the same ones again and again, and a dict lookup is cheaper than the checks;
+# bounded like _known_names.
+_checked_headers: dict[tuple[str, str], str] = {}
+_CHECKED_HEADERS_MAX = 1024
+_checked_statuses: dict[str, int] = {}
+_CHECKED_STATUSES_MAX = 64
+# Names check_response acts on, besides checking them.
+_SPECIAL_NAMES = frozenset({"content-length", "connection", "date", "server"}) | (
+    _FORBIDDEN_HOP_BY_HOP
+)
+
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 """The interim response sent before reading a body the client is holding back."""
 
@@ -85,42 +97,69 @@ class ResponseHead:
 
 def check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead:
     """Validate an application's status and headers; raise ``ResponseError`` if unsafe."""
-    if type(status) is not str or _status_match(status) is None:
-        raise ResponseError("invalid status line from application")
-    code = int(status[:3])
+    code = _checked_statuses.get(status) if type(status) is str else None
+    if code is None:
+        code = _check_status(status)
     content_length = None
     close = False
     has_date = has_server = False
     kept = headers
+    checked = _checked_headers.get
     for index, header in enumerate(headers):
-        if type(header) is not tuple or len(header) != 2:
-            raise ResponseError("response header is not a (name, value) tuple")
-        name, value = header
-        lower = _known_names.get(name) if type(name) is str else None
+        try:
+            lower = checked(header)
+        except TypeError:  # unhashable: not a (str, str) tuple
+            lower = None
         if lower is None:
-            lower = _check_name(name)
-        if type(value) is not str:
-            raise ResponseError("response header value is not a str")
-        if _BAD_VALUE_CHAR(value) is not None:
-            raise ResponseError("control character or non-latin-1 text in response header")
-        if lower == "content-length":
-            if _digits_match(value) is None or content_length is not None:
-                raise ResponseError("invalid Content-Length from application")
-            content_length = int(value)
-        elif lower == "connection":
-            close = close or "close" in (t.strip(" \t") for t in value.lower().split(","))
-            if kept is headers:
-                kept = list(headers[:index])
-            continue
-        elif lower == "date":
-            has_date = True
-        elif lower == "server":
-            has_server = True
-        elif lower in _FORBIDDEN_HOP_BY_HOP:
-            raise ResponseError("hop-by-hop header from application (PEP 3333)")
+            lower = _check_header(header)
+        if lower in _SPECIAL_NAMES:
+            if lower == "content-length":
+                if content_length is not None:
+                    raise ResponseError("invalid Content-Length from application")
+                content_length = int(header[1])
+            elif lower == "connection":
+                value = header[1].lower()
+                close = close or "close" in (t.strip(" \t") for t in value.split(","))
+                if kept is headers:
+                    kept = list(headers[:index])
+                continue
+            elif lower == "date":
+                has_date = True
+            elif lower == "server":
+                has_server = True
+            else:
+                raise ResponseError("hop-by-hop header from application (PEP 3333)")
         if kept is not headers:
             kept.append(header)
     return ResponseHead(status, code, kept, content_length, close, has_date, has_server)
+
+
+def _check_header(header: object) -> str:
+    """Validate one (name, value) header; return its lower-cased name, remembered."""
+    if type(header) is not tuple or len(header) != 2:
+        raise ResponseError("response header is not a (name, value) tuple")
+    name, value = header
+    lower = _known_names.get(name) if type(name) is str else None
+    if lower is None:
+        lower = _check_name(name)
+    if type(value) is not str:
+        raise ResponseError("response header value is not a str")
+    if _BAD_VALUE_CHAR(value) is not None:
+        raise ResponseError("control character or non-latin-1 text in response header")
+    if lower == "content-length" and _digits_match(value) is None:
+        raise ResponseError("invalid Content-Length from application")
+    if len(_checked_headers) < _CHECKED_HEADERS_MAX:
+        _checked_headers[header] = lower
+    return lower
+
+
+def _check_status(status: object) -> int:
+    if type(status) is not str or _status_match(status) is None:
+        raise ResponseError("invalid status line from application")
+    code = int(status[:3])
+    if len(_checked_statuses) < _CHECKED_STATUSES_MAX:
+        _checked_statuses[status] = code
+    return code
 
 
 def _check_name(name: object) -> str:

@@ -92,7 +92,6 @@ class Server:
         except BaseException:
             self.close()
             raise
-        self.access = self.access_log.log if self.access_log else _no_access_log
         self.templates = {
             listener: EnvironTemplate(
                 server_name=listener.server_name,
@@ -305,10 +304,6 @@ def _host_policy(config: Any) -> HostPolicy | None:
         config.www_redirect,
         config.allowed_hosts_exempt_paths,
     )
-
-
-def _no_access_log(conn: Any, request: Any, exchange: Any) -> None:
-    return None
 
 
 def _nothing_queued() -> int:

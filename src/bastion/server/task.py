@@ -26,7 +26,7 @@ from ..http import (
 from ..proxy_headers import PEER_KIND_KEY, MalformedProxyHeader
 from ..trusted_hosts import BAD_HOST, HostResponse
 from ..wsgi.filewrapper import FileWrapper
-from ..wsgi.input import ClientDisconnected
+from ..wsgi.input import EMPTY_INPUT, ClientDisconnected
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -190,10 +190,13 @@ def run_request(conn: Connection, request: Request, body: Any) -> None:
         conn.abort_from_worker()
         raise
     finally:
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
-    conn.server.access(conn, request, exchange)
+        if body is not EMPTY_INPUT:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+    server = conn.server
+    if server.access_log is not None:
+        server.access_log.log(conn, request, exchange)
     conn.hand_back()
 
 
@@ -226,7 +229,7 @@ def _serve(conn: Connection, request: Request, body: Any, exchange: Exchange) ->
                 exchange.keep_alive = False
     try:
         _call_app(app, environ, exchange)
-        conn.keep_alive = exchange.keep_alive and _body_finished(body)
+        conn.keep_alive = exchange.keep_alive and (body is EMPTY_INPUT or _body_finished(body))
     except ClientDisconnected:
         raise
     except RequestTimeout:
@@ -273,6 +276,8 @@ def _call_app(app: Any, environ: dict[str, Any], exchange: Exchange) -> None:
                 raise AppOutputError("the application returned a non-bytes body chunk")
             if not exchange.head_sent:
                 exchange._send_head(data, len(data))
+                if exchange.framing == LENGTH and not exchange.remaining:
+                    return  # the whole body went out with the head: nothing to finish
             else:
                 exchange.write(data)
         else:

@@ -40,6 +40,7 @@ class _EmptyInput:
     __slots__ = ()
 
     complete = True
+    started = True
 
     def read(self, size: int | None = -1) -> bytes:
         return b""
@@ -58,6 +59,9 @@ class _EmptyInput:
 
     def drain(self, limit: int) -> bool:
         return True
+
+    def close(self) -> None:
+        pass
 
     def __repr__(self) -> str:
         return "EMPTY_INPUT"
