@@ -51,6 +51,8 @@ LINGERING = 4  # loop: response sent, draining input briefly before close
 CLOSED = 5
 
 _LINGER_SECONDS = 2.0
+# Not on every platform (Windows has no sendmsg): then head and body go in two sends.
+_sendmsg = getattr(socket.socket, "sendmsg", None)
 
 
 class Connection:
@@ -406,6 +408,24 @@ class Connection:
             raise ClientDisconnected(str(error)) from None
         if sent < len(data):
             self.queue_output(memoryview(data)[sent:] if sent else data)
+
+    def send_two(self, head: bytes, body: bytes) -> None:
+        """Send ``head`` then ``body`` in one system call where the platform has sendmsg."""
+        if self.outq or _sendmsg is None:
+            self.send(head)
+            self.send(body)
+            return
+        try:
+            sent = self.sock.sendmsg((head, body))
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as error:
+            raise ClientDisconnected(str(error)) from None
+        if sent < len(head):
+            self.queue_output(memoryview(head)[sent:] if sent else head)
+            self.queue_output(body)
+        elif sent < len(head) + len(body):
+            self.queue_output(memoryview(body)[sent - len(head) :])
 
     def flush_blocking(self) -> None:
         """Send everything queued, waiting at most channel_timeout per send (worker only)."""

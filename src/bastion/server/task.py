@@ -117,9 +117,10 @@ class Exchange:
             )
         if first and framing != NO_BODY:
             first = self._frame(first)
-            self.conn.send(data + first if len(first) < 65536 else data)
-            if len(first) >= 65536:
-                self.conn.send(first)
+            if len(first) < 65536:
+                self.conn.send(data + first)
+            else:
+                self.conn.send_two(data, first)
         else:
             self.conn.send(data)
 
