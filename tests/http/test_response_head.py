@@ -264,4 +264,28 @@ def test_check_response_leaves_app_list_untouched():
     headers = [("Connection", "close"), ("X-A", "1")]
     head = check_response("200 OK", headers)
     assert headers == [("Connection", "close"), ("X-A", "1")]
-    assert head.headers == [("X-A", "1")] and head.close is True
+    assert list(head.headers) == [("X-A", "1")] and head.close is True
+
+
+def test_a_status_and_header_list_seen_before_give_the_same_checked_head():
+    """Checked heads are remembered: the same status and headers skip the checks."""
+    first = check_response("200 OK", [("X-Cached", "yes"), ("Content-Length", "3")])
+    again = check_response("200 OK", [("X-Cached", "yes"), ("Content-Length", "3")])
+    assert again is first
+    assert first.headers == (("X-Cached", "yes"), ("Content-Length", "3"))
+    assert first.content_length == 3
+    other = check_response("200 OK", [("X-Cached", "no"), ("Content-Length", "3")])
+    assert other is not first
+
+
+def test_unhashable_or_odd_header_lists_still_get_the_full_check():
+    """A header that is a list, or headers that are not a list, are checked, not cached."""
+    with pytest.raises(ResponseError):
+        check_response("200 OK", [["X-A", "1"]])  # type: ignore[list-item]
+    generated = (h for h in [("X-Gen", "1"), ("Content-Length", "0")])
+    head = check_response("200 OK", generated)  # type: ignore[arg-type]
+    assert list(head.headers) == [("X-Gen", "1"), ("Content-Length", "0")]
+    with pytest.raises(ResponseError):
+        check_response("200 OK", [("X-Bad", "a\r\nb")])
+    with pytest.raises(ResponseError):
+        check_response("200 OK", [("X-Bad", "a\r\nb")])  # refused again, never cached

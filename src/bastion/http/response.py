@@ -54,6 +54,8 @@ _checked_headers: dict[tuple[str, str], str] = {}
 _CHECKED_HEADERS_MAX = 1024
 _checked_statuses: dict[str, int] = {}
 _CHECKED_STATUSES_MAX = 64
+_checked_heads: dict[tuple[object, ...], ResponseHead] = {}
+_CHECKED_HEADS_MAX = 256
 # Names check_response acts on, besides checking them.
 _SPECIAL_NAMES = frozenset({"content-length", "connection", "date", "server"}) | (
     _FORBIDDEN_HOP_BY_HOP
@@ -74,7 +76,16 @@ class ResponseHead:
     ``close`` is True when the application sent ``Connection: close``.
     """
 
-    __slots__ = ("close", "code", "content_length", "has_date", "has_server", "headers", "status")
+    __slots__ = (
+        "close",
+        "code",
+        "content_length",
+        "has_date",
+        "has_server",
+        "headers",
+        "lines",
+        "status",
+    )
 
     def __init__(
         self,
@@ -93,10 +104,38 @@ class ResponseHead:
         self.close = close
         self.has_date = has_date
         self.has_server = has_server
+        # The header lines as sent ("Name: value\r\n" each), rendered on first use.
+        self.lines: str | None = None
 
 
 def check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead:
-    """Validate an application's status and headers; raise ``ResponseError`` if unsafe."""
+    """Validate an application's status and headers; raise ``ResponseError`` if unsafe.
+
+    A status and header list seen before give back the same (read-only) ResponseHead.
+    """
+    key = known = None
+    if type(headers) is list:
+        try:
+            key = (status, *headers)
+            known = _checked_heads.get(key)
+        except TypeError:  # unhashable parts: the full check says why
+            key = None
+    if known is not None:
+        return known
+    head = _check_response(status, headers)
+    if key is not None and len(_checked_heads) < _CHECKED_HEADS_MAX:
+        head.headers = tuple(head.headers)  # type: ignore[assignment]
+        _checked_heads[key] = head
+    return head
+
+
+def _check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead:
+    if type(headers) is not list:
+        # PEP 3333 asks for a list; any other iterable is read once, as waitress does.
+        try:
+            headers = list(headers)
+        except TypeError:
+            raise ResponseError("response headers are not a list") from None
     code = _checked_statuses.get(status) if type(status) is str else None
     if code is None:
         code = _check_status(status)
@@ -214,7 +253,13 @@ def render_head(
     else:
         framing = CLOSE_DELIMITED
         keep_alive = False
-    lines.extend([f"{name}: {value}\r\n" for name, value in headers])
+    if headers is head.headers:
+        rendered = head.lines
+        if rendered is None:
+            rendered = head.lines = "".join([f"{name}: {value}\r\n" for name, value in headers])
+        lines.append(rendered)
+    else:
+        lines.extend([f"{name}: {value}\r\n" for name, value in headers])
     if date is not None and not head.has_date:
         lines.append(f"Date: {date}\r\n")
     if server is not None and not head.has_server:
