@@ -38,6 +38,7 @@ from ..proxy_protocol import ProxyProtocolError, parse_proxy_header
 from ..wsgi.input import EMPTY_INPUT, ClientDisconnected, StreamInput, body_input
 from .buffers import OutputQueue, SpillBuffer
 from .loop import READ, WRITE
+from .task import run_request
 
 if TYPE_CHECKING:
     from .server import Server
@@ -151,8 +152,8 @@ class Connection:
             return True
 
     def _read(self) -> None:
+        server = self.server
         try:
-            server = self.server
             data = self.sock.recv(
                 server.body_recv_bytes if self.state == BODY else server.recv_bytes
             )
@@ -161,7 +162,7 @@ class Connection:
         except OSError:
             self.close()
             return
-        self.last_activity = now = self.server.loop.now
+        self.last_activity = now = server.loop.now
         if data:
             if not self.phase_start:
                 self.phase_start = now
@@ -210,7 +211,7 @@ class Connection:
             kind = type(event)
             if kind is Request:
                 request: Request = event  # type: ignore[assignment]
-                if not request.has_body:
+                if not request.content_length and not request.chunked:  # no body
                     parser.next_event()  # the EndOfMessage of a body-less request
                     self.dispatch(request, EMPTY_INPUT)
                     return
@@ -254,7 +255,7 @@ class Connection:
             # Paused while the last request ran: watch again, so that the worker's
             # hand-back can rely on the loop seeing the next bytes.
             self.watch(READ)
-        server.dispatch(self, request, body)
+        server._put_job((run_request, (self, request, body)))
 
     def fail(self, status: int) -> None:
         """Answer with the fixed response for ``status`` (a 503 carries Retry-After) and close."""

@@ -21,7 +21,6 @@ from .access_log import AccessLog
 from .connection import IDLE, WORKER, Connection
 from .listeners import Listener, create_listeners
 from .loop import READ, EventLoop
-from .task import run_request
 from .watchdog import Watchdog
 from .workers import WorkerPool
 
@@ -266,9 +265,6 @@ class Server:
                 del self.per_ip[ip]
         if not self.accepting and len(self.connections) < self.connection_limit:
             self._start_accepting()
-
-    def dispatch(self, conn: Connection, request: Any, body: Any) -> None:
-        self._put_job((run_request, (conn, request, body)))
 
     def _sweep(self, now: float) -> None:
         for conn in list(self.connections):

@@ -23,7 +23,7 @@ from ..http import (
     render_error,
     render_head,
 )
-from ..proxy_headers import PEER_KIND_KEY, MalformedProxyHeader
+from ..proxy_headers import KNOWN_PROXY_HEADERS, PEER_KIND_KEY, MalformedProxyHeader
 from ..trusted_hosts import BAD_HOST, HostResponse
 from ..wsgi.filewrapper import FileWrapper
 from ..wsgi.input import EMPTY_INPUT, ClientDisconnected
@@ -208,7 +208,9 @@ def _serve(conn: Connection, request: Request, body: Any, exchange: Exchange) ->
     if conn.peer is not None:
         environ[PEER_KIND_KEY] = conn.peer
     policy = server.proxy_policy
-    if policy is not None:
+    # Most requests carry no proxy header at all: the few header names are cheaper to
+    # look through than the environ.
+    if policy is not None and not KNOWN_PROXY_HEADERS.isdisjoint(request.headers):
         try:
             policy.apply(environ)
         except MalformedProxyHeader as error:
