@@ -1,8 +1,10 @@
 """Header and trailer field sections: validation and combination.
 
-``parse_fields`` validates a whole block of field lines with one regex pass and
-folds it into a dict; only when that pass finds an invalid line does it walk
-the lines to name the exact fault.
+``parse_fields`` splits a block into its lines and folds them into a dict.  Each
+line is checked by one regex match, unless the very same line was checked before:
+clients and proxies repeat their header lines on every request, so lines already
+validated are remembered (bounded).  An invalid line makes it walk the block to
+name the exact fault.
 
 Repeated field names are combined with ", " in order (RFC 9110 5.3), which is
 what PEP 3333's one-value-per-name environ needs, except:
@@ -20,9 +22,15 @@ what PEP 3333's one-value-per-name environ needs, except:
 from __future__ import annotations
 
 from .errors import BadRequest, HeaderFieldsTooLarge
-from .grammar import FIELD_LINE_RE, FIELD_VALUE_RE, TOKEN_RE
+from .grammar import FIELD_RE, FIELD_VALUE_RE, TOKEN_RE
 
-_findall = FIELD_LINE_RE.findall
+_field_match = FIELD_RE.fullmatch
+
+# Field lines already validated, and what they gave: clients and proxies send the
+# same lines on every request.  Bounded in count and line length; cleared when full.
+_seen_lines: dict[str, tuple[str, str]] = {}
+_SEEN_LINES_MAX = 1024
+_SEEN_LINE_MAX = 256
 
 SINGLETON_FIELDS = frozenset({"host", "content-type", "authorization", "proxy-authorization"})
 """Names whose repetition is refused (see the module docstring)."""
@@ -39,18 +47,40 @@ def parse_fields(block: str, start: int = 0, max_fields: int | None = None) -> d
     (see the module docstring).  Raises ``BadRequest`` for a malformed line and
     ``HeaderFieldsTooLarge`` for more than ``max_fields`` lines.
     """
-    fields = _findall(block, start)
-    # Every match consumes the CRLF before its line and needs the one after it,
-    # and no value holds a LF: so one match per LF but the last two means
-    # every line matched and no bare LF hides anywhere.
-    if len(fields) != block.count("\n", start) - 2:
-        _diagnose(block[start:])
-    if max_fields is not None and len(fields) > max_fields:
+    inner = block[start + 2 : len(block) - 4]
+    if not inner:
+        return {}
+    headers: dict[str, str] = {}
+    seen = _seen_lines.get
+    lines = inner.split("\r\n")
+    for line in lines:
+        field = seen(line)
+        if field is None:
+            field = _check_line(line, block, start)
+        name, value = field
+        if name in headers:
+            if name in SINGLETON_FIELDS:
+                raise BadRequest("repeated singleton header field")
+            headers[name] = headers[name] + _JOINERS.get(name, ", ") + value
+        else:
+            headers[name] = value
+    if max_fields is not None and len(lines) > max_fields:
         raise HeaderFieldsTooLarge("too many header fields")
-    headers = {name.lower(): value.strip(" \t") for name, value in fields}
-    if len(headers) != len(fields):
-        return combine_fields([(name, value.strip(" \t")) for name, value in fields])
     return headers
+
+
+def _check_line(line: str, block: str, start: int) -> tuple[str, str]:
+    """Validate one field line; remember it, as the same lines come again and again."""
+    match = _field_match(line)
+    if match is None:
+        _diagnose(block[start:])
+    name, value = match.groups()  # type: ignore[union-attr]
+    field = (name.lower(), value.strip(" \t"))
+    if len(line) <= _SEEN_LINE_MAX:
+        if len(_seen_lines) >= _SEEN_LINES_MAX:
+            _seen_lines.clear()
+        _seen_lines[line] = field
+    return field
 
 
 def combine_fields(fields: list[tuple[str, str]]) -> dict[str, str]:

@@ -18,18 +18,15 @@ TOKEN_RE = re.compile(TOKEN)
 # RFC 9110 5.5: field-value characters are VCHAR / obs-text, with SP and HTAB
 # allowed between them.  Everything else (NUL, CR, LF and every other CTL) is
 # refused.
-_FIELD_VCHAR = r"\x21-\x7e\x80-\xff"
-FIELD_VALUE_RE = re.compile(f"[{_FIELD_VCHAR} \t]*")
+FIELD_VCHARS = r"\x21-\x7e\x80-\xff"
+FIELD_VALUE_RE = re.compile(f"[{FIELD_VCHARS} \t]*")
 
-# One header field line, preceded by the CRLF that ended the line before it
-# and followed (lookahead) by its own CRLF.  RFC 9112 5: field-line = name ":"
-# OWS field-value OWS, and any run of field-vchar, SP and HTAB is exactly that,
-# so one flat character class checks it (the fastest form for the regex
-# engine); the caller strips the OWS.  Keep it flat: a separate leading
-# "[ \\t]*" would overlap the class and make a failing line cost quadratic
-# time (a 256 KiB head of spaces then a CTL: minutes).  A field block matches
-# line by line only when every line is valid: see ``fields.parse_fields``.
-FIELD_LINE_RE = re.compile(f"\\r\\n({TOKEN}):([{_FIELD_VCHAR} \\t]*)(?=\\r\\n)")
+# One header field line, without its CRLF.  RFC 9112 5: field-line = name ":" OWS
+# field-value OWS, and any run of field-vchar, SP and HTAB is exactly that, so one
+# flat character class checks it (the fastest form for the regex engine); the caller
+# strips the OWS.  Keep it flat: a separate leading "[ \\t]*" would overlap the class
+# and make a failing line cost quadratic time (a 256 KiB line of spaces then a CTL).
+FIELD_RE = re.compile(f"({TOKEN}):([{FIELD_VCHARS} \\t]*)")
 
 # RFC 9112 3: request-line = method SP request-target SP HTTP-version.
 # The target is checked for its form separately; here it is any run of
