@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bastion.http import Limits
+from bastion.http import head as head_module
+from bastion.http.errors import ProtocolError
+
 HOST = b"Host: example.com"
 
 
@@ -224,3 +228,18 @@ def test_raw_target_kept_exactly(ok, msg):
     """Issue: the raw request-target reaches the app (REQUEST_URI / RAW_URI) unchanged."""
     target = b"/%7Euser/a%2Fb;c=d?q=%20&&x"
     assert only_request(ok(msg(b"GET " + target + b" HTTP/1.1", HOST)))[2] == target.decode()
+
+
+def test_remembered_request_lines_never_excuse_a_different_line():
+    """Request lines already checked are remembered; a near copy is checked on its own."""
+    limits = Limits()
+    good = "GET /remembered HTTP/1.1\r\nHost: a\r\n\r\n"
+    first = head_module.parse_head(good, limits)
+    assert "GET /remembered HTTP/1.1" in head_module._seen_request_lines
+    again = head_module.parse_head(good, limits)
+    assert (again.method, again.target, again.version) == ("GET", "/remembered", "HTTP/1.1")
+    assert again is not first
+    near_copies = ("GET /remembered  HTTP/1.1", "GET /remem\x00bered HTTP/1.1", "GET /r HTTP/1.2")
+    for bad in near_copies:
+        with pytest.raises(ProtocolError):
+            head_module.parse_head(bad + "\r\nHost: a\r\n\r\n", limits)

@@ -38,6 +38,11 @@ _content_length_match = CONTENT_LENGTH_RE.fullmatch
 _valid_hosts: set[str] = set()
 _VALID_HOSTS_MAX = 256
 
+# Request lines already split and checked, for the same reason; cleared when full.
+_seen_request_lines: dict[str, tuple[str, str, str]] = {}
+_SEEN_REQUEST_LINES_MAX = 1024
+_SEEN_REQUEST_LINE_MAX = 256
+
 
 def parse_head(head: str, limits: Limits) -> Request:
     """Validate ``head`` and return the ``Request`` it describes.
@@ -47,10 +52,11 @@ def parse_head(head: str, limits: Limits) -> Request:
     line_end = head.find("\r\n")
     if line_end > limits.max_request_line:
         raise URITooLong("request line too long")
-    match = _request_line_match(head, 0, line_end)
-    if match is None:
-        _diagnose_request_line(head[:line_end])
-    method, target, version = match.groups()  # type: ignore[union-attr]
+    line = head[:line_end]
+    parts = _seen_request_lines.get(line)
+    if parts is None:
+        parts = _check_request_line(line)
+    method, target, version = parts
     if version != "HTTP/1.1" and version != "HTTP/1.0":
         if method == "PRI" and version == "HTTP/2.0":
             raise BadRequest("HTTP/2 connection preface on an HTTP/1.1 port")
@@ -131,6 +137,19 @@ def parse_head(head: str, limits: Limits) -> Request:
         expect_continue,
         scheme,
     )
+
+
+def _check_request_line(line: str) -> tuple[str, str, str]:
+    """Split a request line into method, target and version; remember it (bounded)."""
+    match = _request_line_match(line)
+    if match is None:
+        _diagnose_request_line(line)
+    parts: tuple[str, str, str] = match.groups()  # type: ignore[union-attr,assignment]
+    if len(line) <= _SEEN_REQUEST_LINE_MAX:
+        if len(_seen_request_lines) >= _SEEN_REQUEST_LINES_MAX:
+            _seen_request_lines.clear()
+        _seen_request_lines[line] = parts
+    return parts
 
 
 def _tokens(value: str) -> list[str]:
