@@ -289,3 +289,24 @@ def test_unhashable_or_odd_header_lists_still_get_the_full_check():
         check_response("200 OK", [("X-Bad", "a\r\nb")])
     with pytest.raises(ResponseError):
         check_response("200 OK", [("X-Bad", "a\r\nb")])  # refused again, never cached
+
+
+@pytest.mark.parametrize("version", ["HTTP/1.1", "HTTP/1.0"])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("keep_alive", [True, False])
+@pytest.mark.parametrize("length", [None, 5])
+def test_a_reused_head_renders_exactly_like_a_fresh_one(version, method, keep_alive, length):
+    """The per-request renderings remembered on a reused head match a fresh rendering."""
+    headers = [("X-Memo", "1")] + ([("Content-Length", str(length))] if length else [])
+    reused = check_response("200 OK", list(headers))
+    assert check_response("200 OK", list(headers)) is reused and reused.rendered is not None
+    fresh = check_response("200 OK", [*headers, ("X-Uncached", "a")])
+    fresh.headers = reused.headers
+    fresh.rendered = None
+    for date in ("Sun, 06 Nov 1994 08:49:37 GMT", "Mon, 07 Nov 1994 08:49:37 GMT"):
+        for computed in (None, 7):
+            for _ in range(2):  # the second time comes from the memo
+                got = render_head(reused, method, version, keep_alive, date, "bastion", computed)
+                want = render_head(fresh, method, version, keep_alive, date, "bastion", computed)
+                assert got == want
+                assert date.encode() in got[0]

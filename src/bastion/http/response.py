@@ -56,6 +56,7 @@ _checked_statuses: dict[str, int] = {}
 _CHECKED_STATUSES_MAX = 64
 _checked_heads: dict[tuple[object, ...], ResponseHead] = {}
 _CHECKED_HEADS_MAX = 256
+_RENDERED_MAX = 16  # per reused head: requests differ only in version, method, keep-alive
 # Names check_response acts on, besides checking them.
 _SPECIAL_NAMES = frozenset({"content-length", "connection", "date", "server"}) | (
     _FORBIDDEN_HOP_BY_HOP
@@ -84,6 +85,7 @@ class ResponseHead:
         "has_server",
         "headers",
         "lines",
+        "rendered",
         "status",
     )
 
@@ -106,6 +108,9 @@ class ResponseHead:
         self.has_server = has_server
         # The header lines as sent ("Name: value\r\n" each), rendered on first use.
         self.lines: str | None = None
+        # For a head that is reused (see check_response): render_head's results by
+        # request, around the Date line.
+        self.rendered: dict[tuple[object, ...], tuple[str, str, int, bool]] | None = None
 
 
 def check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead:
@@ -125,6 +130,7 @@ def check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead:
     head = _check_response(status, headers)
     if key is not None and len(_checked_heads) < _CHECKED_HEADS_MAX:
         head.headers = tuple(head.headers)  # type: ignore[assignment]
+        head.rendered = {}
         _checked_heads[key] = head
     return head
 
@@ -228,6 +234,33 @@ def render_head(
     is NO_BODY, LENGTH, CHUNKED or CLOSE_DELIMITED, and the connection must be
     closed after the response when keep-alive is False.
     """
+    memo = head.rendered
+    if memo is None:
+        parts = _render(head, method, version, keep_alive, server, content_length)
+    else:
+        key = (method == "HEAD", version, keep_alive, server, content_length)
+        parts = memo.get(key)
+        if parts is None:
+            parts = _render(head, method, version, keep_alive, server, content_length)
+            if len(memo) < _RENDERED_MAX:
+                memo[key] = parts
+    before, after, framing, keep_alive = parts
+    if date is not None and not head.has_date:
+        text = before + "Date: " + date + "\r\n" + after
+    else:
+        text = before + after
+    return text.encode("latin-1"), framing, keep_alive
+
+
+def _render(
+    head: ResponseHead,
+    method: str,
+    version: str,
+    keep_alive: bool,
+    server: str | None,
+    content_length: int | None,
+) -> tuple[str, str, int, bool]:
+    """The head's text before and after the Date line, its framing and keep-alive."""
     code = head.code
     headers = head.headers
     length = head.content_length
@@ -260,17 +293,16 @@ def render_head(
         lines.append(rendered)
     else:
         lines.extend([f"{name}: {value}\r\n" for name, value in headers])
-    if date is not None and not head.has_date:
-        lines.append(f"Date: {date}\r\n")
+    after = []
     if server is not None and not head.has_server:
-        lines.append(f"Server: {server}\r\n")
+        after.append(f"Server: {server}\r\n")
     if not keep_alive:
-        lines.append("Connection: close\r\n\r\n")
+        after.append("Connection: close\r\n\r\n")
     elif version == "HTTP/1.0":
-        lines.append("Connection: keep-alive\r\n\r\n")
+        after.append("Connection: keep-alive\r\n\r\n")
     else:
-        lines.append("\r\n")
-    return "".join(lines).encode("latin-1"), framing, keep_alive
+        after.append("\r\n")
+    return "".join(lines), "".join(after), framing, keep_alive
 
 
 def chunk(data: bytes) -> bytes:
