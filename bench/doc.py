@@ -21,6 +21,8 @@ bash scripts/bench-setup.sh   # wrk, libev-dev, then pip install -e '.[bench]' (
 python -m bench               # every scenario, every server (~5 min); rewrites this file
 python -m bench --quick       # hello keep-alive: bastion, waitress, bjoern (< 1 min), no file
 python -m bench --servers bastion,waitress --scenarios hello,idle --duration 10 --no-write
+taskset -c 1 python bench/parser.py    # request parsing: bastion, waitress, h11 (one core)
+taskset -c 1 python bench/hotpath.py   # bastion's own Python cost per request, no kernel
 ```
 
 Run it on a quiet machine: anything else using the CPUs shows up in the figures. The quick run
