@@ -226,6 +226,14 @@ class Running:
             return sock
         return socket.create_connection((self.host, self.port), timeout=timeout)
 
+    def slow_reader(self, receive_buffer: int, timeout: float = DEFAULT_TIMEOUT) -> socket.socket:
+        """A connected client socket with a small receive buffer, for clients that stop reading."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.settimeout(timeout)
+        sock.connect((self.host, self.port))
+        return sock
+
     def wire(self, timeout: float = DEFAULT_TIMEOUT) -> Wire:
         return Wire(self.connect(timeout), timeout)
 

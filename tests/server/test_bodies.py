@@ -7,6 +7,7 @@ import os
 import stat
 
 import pytest
+from bastion_testing import read_digest
 
 MIB = 1024 * 1024
 OVERFLOW = 64 * 1024
@@ -15,19 +16,12 @@ OVERFLOW = 64 * 1024
 def digest_app(environ, start_response):
     """Hash the body read in pieces; say whether wsgi.input is a regular (spilled) file."""
     stream = environ["wsgi.input"]
-    digest = hashlib.sha256()
-    total = 0
-    for _ in range(1_000_000):
-        piece = stream.read(65536)
-        if not piece:
-            break
-        digest.update(piece)
-        total += len(piece)
+    digest, total = read_digest(stream, 65536)
     try:
         on_disk = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
     except (AttributeError, OSError, ValueError):
         on_disk = False
-    body = f"{digest.hexdigest()} {total} {'disk' if on_disk else 'memory'}".encode()
+    body = f"{digest} {total} {'disk' if on_disk else 'memory'}".encode()
     start_response("200 OK", [("Content-Length", str(len(body)))])
     return [body]
 

@@ -7,6 +7,7 @@ import os
 import random
 
 import pytest
+from bastion_testing import read_digest
 
 from bastion.server.buffers import OutputQueue, SpillBuffer
 
@@ -86,13 +87,7 @@ def test_spill_buffer_large_body_sha256():
     assert len(buf) == len(data)
     assert buf.spilled
     f = buf.getvalue_or_file()
-    digest = hashlib.sha256()
-    for _ in range(len(data) // 100000 + 2):
-        block = f.read(100000)
-        if not block:
-            break
-        digest.update(block)
-    assert digest.digest() == hashlib.sha256(data).digest()
+    assert read_digest(f, 100000) == (hashlib.sha256(data).hexdigest(), len(data))
     buf.close()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 
+from bastion_testing import read_digest
+
 
 def generator_app(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
@@ -25,18 +27,10 @@ def list_app(environ, start_response):
 
 def upload_app(environ, start_response):
     """Read the body in pieces and answer with its sha256, length and CONTENT_LENGTH."""
-    stream = environ["wsgi.input"]
-    digest = hashlib.sha256()
-    total = 0
-    for _ in range(100_000):
-        piece = stream.read(7919)
-        if not piece:
-            break
-        digest.update(piece)
-        total += len(piece)
+    digest, total = read_digest(environ["wsgi.input"], 7919)
     content_length = environ.get("CONTENT_LENGTH", "-")
     transfer_encoding = environ.get("HTTP_TRANSFER_ENCODING", "-")
-    body = f"{digest.hexdigest()} {total} {content_length} {transfer_encoding}"
+    body = f"{digest} {total} {content_length} {transfer_encoding}"
     start_response("200 OK", [("Content-Length", str(len(body)))])
     return [body.encode()]
 

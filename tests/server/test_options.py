@@ -154,10 +154,7 @@ def test_channel_timeout_closes_a_client_that_stops_reading(serve_app):
         return Body()
 
     with serve_app(app, channel_timeout=1) as server:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
-        sock.settimeout(5)
-        sock.connect((server.host, server.port))
+        sock = server.slow_reader(32768, timeout=5)
         with sock:
             sock.sendall(GET)
             assert closed.wait(6), "a reader that stopped reading holds a worker forever"
@@ -271,10 +268,7 @@ def test_outbuf_high_watermark_bounds_what_a_slow_reader_costs(serve_app):
         kernel_send_max = int(f.read().split()[2])
     options = {"outbuf_high_watermark": watermark, "outbuf_overflow": 65536}
     with serve_app(app, **options) as server:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
-        sock.settimeout(20)
-        sock.connect((server.host, server.port))
+        sock = server.slow_reader(32768, timeout=20)
         with sock:
             sock.sendall(GET)
             # Read nothing; wait until the app stops producing (bounded).

@@ -292,10 +292,7 @@ def test_client_that_stops_reading_is_dropped_after_send_timeout(serve_app):
 
     options = dict(send_timeout=1, channel_timeout=30, outbuf_high_watermark=1048576)
     with serve_app(app, **options) as server:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.settimeout(5)
-        sock.connect((server.host, server.port))
+        sock = server.slow_reader(4096, timeout=5)
         with sock:
             sock.sendall(GET)
             started = time.monotonic()
@@ -316,10 +313,7 @@ def test_response_left_to_the_loop_is_dropped_after_send_timeout(serve_app):
         return [body]
 
     with serve_app(app, send_timeout=1, channel_timeout=30) as server:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.settimeout(5)
-        sock.connect((server.host, server.port))
+        sock = server.slow_reader(4096, timeout=5)
         with sock:
             sock.sendall(GET)
             started = time.monotonic()

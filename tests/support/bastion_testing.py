@@ -1,4 +1,5 @@
-"""Helpers for tests that run bastion, or the tools around it, as subprocesses.
+"""Helpers shared by test files: bastion and the tools around it as subprocesses, and
+reading a request body to its digest.
 
 Importable from any test file as ``bastion_testing`` (pyproject puts ``tests/support`` on
 pytest's ``pythonpath``; ``--import-mode=importlib`` keeps conftest modules out of reach).
@@ -7,6 +8,7 @@ Every process started here is stopped by its PID, never by name.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import socket
@@ -16,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -192,3 +195,16 @@ class CliProcess(Subprocess):
     ) -> None:
         argv = [sys.executable, *prefix, *args]
         super().__init__(argv, cwd=cwd, env=clean_env() if env is None else env, name="bastion")
+
+
+def read_digest(stream: Any, piece: int) -> tuple[str, int]:
+    """Read ``stream`` to its end, ``piece`` bytes at a time: its sha256 (hex) and length."""
+    digest = hashlib.sha256()
+    total = 0
+    for _ in range(10_000_000):  # bounded: every pass reads at least one byte
+        data = stream.read(piece)
+        if not data:
+            break
+        digest.update(data)
+        total += len(data)
+    return digest.hexdigest(), total

@@ -8,6 +8,7 @@ import os
 import tempfile
 
 import pytest
+from bastion_testing import read_digest
 
 from bastion.wsgi.input import EMPTY_INPUT, ClientDisconnected, StreamInput, body_input
 
@@ -426,11 +427,5 @@ def test_large_spilled_file_body():
     data = os.urandom(SIZE)
     f = spilled_file(data, position=123)
     inp = body_input(f)
-    digest = hashlib.sha256()
-    for _ in range(SIZE // 65536 + 2):
-        block = inp.read(65536)
-        if not block:
-            break
-        digest.update(block)
-    assert digest.digest() == hashlib.sha256(data).digest()
+    assert read_digest(inp, 65536) == (hashlib.sha256(data).hexdigest(), SIZE)
     assert inp.read() == b""

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 from .errors import BadRequest, HeaderFieldsTooLarge
 from .grammar import FIELD_RE, FIELD_VALUE_RE, TOKEN_RE
+from .memo import remember
 
 _field_match = FIELD_RE.fullmatch
 
 # Field lines already validated, and what they gave: clients and proxies send the
-# same lines on every request.  Bounded in count and line length; cleared when full.
+# same lines on every request.  Bounded in count (memo.remember) and line length.
 _seen_lines: dict[str, tuple[str, str]] = {}
 _SEEN_LINES_MAX = 1024
 _SEEN_LINE_MAX = 256
@@ -50,21 +51,12 @@ def parse_fields(block: str, start: int = 0, max_fields: int | None = None) -> d
     inner = block[start + 2 : len(block) - 4]
     if not inner:
         return {}
-    headers: dict[str, str] = {}
     seen = _seen_lines.get
-    lines = inner.split("\r\n")
-    for line in lines:
-        field = seen(line)
-        if field is None:
-            field = _check_line(line, block, start)
-        name, value = field
-        if name in headers:
-            if name in SINGLETON_FIELDS:
-                raise BadRequest("repeated singleton header field")
-            headers[name] = headers[name] + _JOINERS.get(name, ", ") + value
-        else:
-            headers[name] = value
-    if max_fields is not None and len(lines) > max_fields:
+    fields = [seen(line) or _check_line(line, block, start) for line in inner.split("\r\n")]
+    headers = dict(fields)
+    if len(headers) != len(fields):  # a name repeats
+        headers = combine_fields(fields)
+    if max_fields is not None and len(fields) > max_fields:
         raise HeaderFieldsTooLarge("too many header fields")
     return headers
 
@@ -77,9 +69,7 @@ def _check_line(line: str, block: str, start: int) -> tuple[str, str]:
     name, value = match.groups()  # type: ignore[union-attr]
     field = (name.lower(), value.strip(" \t"))
     if len(line) <= _SEEN_LINE_MAX:
-        if len(_seen_lines) >= _SEEN_LINES_MAX:
-            _seen_lines.clear()
-        _seen_lines[line] = field
+        remember(_seen_lines, line, field, _SEEN_LINES_MAX)
     return field
 
 

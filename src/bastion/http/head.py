@@ -27,18 +27,18 @@ from .grammar import (
     TOKEN_RE,
 )
 from .limits import Limits
+from .memo import remember
 
 _request_line_match = REQUEST_LINE_RE.fullmatch
 _host_match = HOST_RE.fullmatch
 _content_length_match = CONTENT_LENGTH_RE.fullmatch
 
-# Host values already validated.  A server sees the same few again and again;
-# a set lookup is cheaper than the regex.  Bounded in count and length, so odd
-# values cannot grow it; once full, new values simply take the regex.
-_valid_hosts: set[str] = set()
+# Host values already validated (memo.remember: bounded, emptied when full).  A
+# server sees the same few again and again; a lookup is cheaper than the regex.
+_valid_hosts: dict[str, None] = {}
 _VALID_HOSTS_MAX = 256
 
-# Request lines already split and checked, for the same reason; cleared when full.
+# Request lines already split and checked, for the same reason.
 _seen_request_lines: dict[str, tuple[str, str, str]] = {}
 _SEEN_REQUEST_LINES_MAX = 1024
 _SEEN_REQUEST_LINE_MAX = 256
@@ -74,8 +74,8 @@ def parse_head(head: str, limits: Limits) -> Request:
     elif host not in _valid_hosts:
         if _host_match(host) is None:
             raise BadRequest("invalid Host header")
-        if len(_valid_hosts) < _VALID_HOSTS_MAX and len(host) <= 255:
-            _valid_hosts.add(host)
+        if len(host) <= 255:
+            remember(_valid_hosts, host, None, _VALID_HOSTS_MAX)
 
     scheme = None
     if target[0] == "/" and method != "CONNECT":
@@ -146,9 +146,7 @@ def _check_request_line(line: str) -> tuple[str, str, str]:
         _diagnose_request_line(line)
     parts: tuple[str, str, str] = match.groups()  # type: ignore[union-attr,assignment]
     if len(line) <= _SEEN_REQUEST_LINE_MAX:
-        if len(_seen_request_lines) >= _SEEN_REQUEST_LINES_MAX:
-            _seen_request_lines.clear()
-        _seen_request_lines[line] = parts
+        remember(_seen_request_lines, line, parts, _SEEN_REQUEST_LINES_MAX)
     return parts
 
 

@@ -13,6 +13,7 @@ import re
 
 from .errors import ResponseError
 from .grammar import STATUS_RE, TOKEN_RE
+from .memo import remember
 
 # How the body of a response is delimited on the wire.
 NO_BODY = 0  # HEAD, 1xx, 204, 304: the head is all there is
@@ -43,13 +44,12 @@ _status_match = STATUS_RE.fullmatch
 _BAD_VALUE_CHAR = re.compile("[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]").search
 _digits_match = re.compile("[0-9]{1,19}").fullmatch
 
-# Names already shown to be valid tokens; bounded so odd names cannot grow it.
+# Names already shown to be valid tokens (memo.remember: bounded, emptied when full).
 _known_names: dict[str, str] = {}
 _KNOWN_NAMES_MAX = 512
 
 # Whole (name, value) headers and status lines already checked.  Applications send
-# the same ones again and again, and a dict lookup is cheaper than the checks;
-# bounded like _known_names.
+# the same ones again and again, and a dict lookup is cheaper than the checks.
 _checked_headers: dict[tuple[str, str], str] = {}
 _CHECKED_HEADERS_MAX = 1024
 _checked_statuses: dict[str, int] = {}
@@ -128,10 +128,10 @@ def check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead:
     if known is not None:
         return known
     head = _check_response(status, headers)
-    if key is not None and len(_checked_heads) < _CHECKED_HEADS_MAX:
+    if key is not None:
         head.headers = tuple(head.headers)  # type: ignore[assignment]
         head.rendered = {}
-        _checked_heads[key] = head
+        remember(_checked_heads, key, head, _CHECKED_HEADS_MAX)
     return head
 
 
@@ -193,8 +193,7 @@ def _check_header(header: object) -> str:
         raise ResponseError("control character or non-latin-1 text in response header")
     if lower == "content-length" and _digits_match(value) is None:
         raise ResponseError("invalid Content-Length from application")
-    if len(_checked_headers) < _CHECKED_HEADERS_MAX:
-        _checked_headers[header] = lower
+    remember(_checked_headers, header, lower, _CHECKED_HEADERS_MAX)
     return lower
 
 
@@ -202,8 +201,7 @@ def _check_status(status: object) -> int:
     if type(status) is not str or _status_match(status) is None:
         raise ResponseError("invalid status line from application")
     code = int(status[:3])
-    if len(_checked_statuses) < _CHECKED_STATUSES_MAX:
-        _checked_statuses[status] = code
+    remember(_checked_statuses, status, code, _CHECKED_STATUSES_MAX)
     return code
 
 
@@ -211,8 +209,7 @@ def _check_name(name: object) -> str:
     if type(name) is not str or _token_match(name) is None:
         raise ResponseError("invalid response header name")
     lower = name.lower()
-    if len(_known_names) < _KNOWN_NAMES_MAX:
-        _known_names[name] = lower
+    remember(_known_names, name, lower, _KNOWN_NAMES_MAX)
     return lower
 
 
@@ -242,8 +239,7 @@ def render_head(
         parts = memo.get(key)
         if parts is None:
             parts = _render(head, method, version, keep_alive, server, content_length)
-            if len(memo) < _RENDERED_MAX:
-                memo[key] = parts
+            remember(memo, key, parts, _RENDERED_MAX)
     before, after, framing, keep_alive = parts
     if date is not None and not head.has_date:
         text = before + "Date: " + date + "\r\n" + after

@@ -243,7 +243,7 @@ class Connection:
     def dispatch(self, request: Request, body: Any) -> None:
         """Hand the connection to a worker for ``request``."""
         server = self.server
-        if server._queued() >= server.max_queued:  # load shedding
+        if server.queued_requests() >= server.max_queued:  # load shedding
             close = getattr(body, "close", None)
             if close is not None:
                 close()

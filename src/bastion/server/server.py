@@ -77,7 +77,8 @@ class Server:
         self.preamble_peers = TrustedPeers(config.trusted_proxy) if config.proxy_protocol else None
         self.watchdog = Watchdog.from_config(config)
         self.pool: WorkerPool | None = None
-        self._queued = _nothing_queued
+        # How many requests wait for a worker; -1 (never over the limit) when unlimited.
+        self.queued_requests = _nothing_queued
         self._deadline = 0.0
         self.access_log: AccessLog | None = None
         self.listeners: list[Listener] = []
@@ -123,7 +124,7 @@ class Server:
         self.pool = WorkerPool(self.config.threads)
         self._put_job = self.pool.put
         if self.max_queued:
-            self._queued = self.pool.queued_counter
+            self.queued_requests = self.pool.queued_counter
         restore = self._install_signal_handlers()
         try:
             self._start_accepting()

@@ -38,16 +38,8 @@ class WorkerPool:
             thread.start()
 
     @property
-    def size(self) -> int:
-        return len(self._threads)
-
-    @property
     def queued(self) -> int:
         return len(self._jobs)
-
-    def submit(self, function: Callable[..., None], *args: Any) -> None:
-        """Run ``function(*args)`` on the next free worker."""
-        self.put((function, args))
 
     def put(self, job: tuple[Callable[..., None], tuple[Any, ...]] | object) -> None:
         """Queue ``job``, a ``(function, args)`` pair; wake an idle worker if none is waking."""

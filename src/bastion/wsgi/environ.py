@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from ..http.events import Request
+from ..http.memo import remember
 
 _SPECIAL_KEYS = {
     "content-type": "CONTENT_TYPE",
@@ -39,8 +40,7 @@ def environ_key(name: str) -> str | None:
         key = None
     else:
         key = "HTTP_" + name.upper().replace("-", "_")
-    if len(_key_cache) < _KEY_CACHE_MAX:
-        _key_cache[name] = key
+    remember(_key_cache, name, key, _KEY_CACHE_MAX)
     return key
 
 

@@ -178,9 +178,7 @@ class StreamInput:
         buf = self._buf
         pos = self._pos
         if size is None or size < 0:
-            pieces = [buf[pos:]] if pos < len(buf) else []
-            self._buf = b""
-            self._pos = 0
+            pieces = self._take_buffered()
             more = self._more
             try:
                 while True:
@@ -198,13 +196,16 @@ class StreamInput:
             return buf[pos:end]
         return self._read_slow(size)
 
-    def _read_slow(self, size: int) -> bytes:
-        buf = self._buf
-        pos = self._pos
-        have = len(buf) - pos
-        pieces = [buf[pos:]] if have else []
+    def _take_buffered(self) -> list[bytes]:
+        """Empty the buffer; its unread bytes as a list of at most one piece."""
+        buf, pos = self._buf, self._pos
         self._buf = b""
         self._pos = 0
+        return [buf[pos:]] if pos < len(buf) else []
+
+    def _read_slow(self, size: int) -> bytes:
+        pieces = self._take_buffered()
+        have = len(pieces[0]) if pieces else 0
         more = self._more
         try:
             while have < size:
@@ -245,12 +246,8 @@ class StreamInput:
 
     def _readline_slow(self, size: int) -> bytes:
         # No newline in the buffer and (if size >= 0) fewer than size bytes buffered.
-        buf = self._buf
-        pos = self._pos
-        have = len(buf) - pos
-        pieces = [buf[pos:]] if have else []
-        self._buf = b""
-        self._pos = 0
+        pieces = self._take_buffered()
+        have = len(pieces[0]) if pieces else 0
         more = self._more
         try:
             while True:
