@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
+from ._booleans import BOOL_ACCEPTS, parse_bool
+
 __all__ = [
     "ALLOWED_HOSTS_ACCEPTS",
     "ALLOWED_PORTS_ACCEPTS",
@@ -59,8 +61,6 @@ _MAX_NAME = 253
 _IPV4_CHARS = frozenset("0123456789.")
 _PATH_CHARS = re.compile(r"/[!-~]*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_TRUE = frozenset(("1", "true", "yes", "on", "t", "y"))
-_FALSE = frozenset(("0", "false", "no", "off", "f", "n"))
 # What quote() leaves as is beyond letters, digits and "_.-~": RFC 3986 pchar in a path,
 # and in a query also "?" and "%" (QUERY_STRING is still percent-encoded).
 _PATH_SAFE = "/!$&'()*+,;=:@"
@@ -200,14 +200,10 @@ def parse_exempt_paths(value: Any) -> tuple[str, ...]:
 
 
 def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    word = value.strip().lower() if isinstance(value, str) else None
-    if word in _TRUE or word in _FALSE:
-        return word in _TRUE
-    raise ValueError(
-        f"www_redirect: expected a boolean (true/false, yes/no, on/off, 1/0), got {value!r}"
-    )
+    try:
+        return parse_bool(value)
+    except ValueError:
+        raise ValueError(f"www_redirect: expected {BOOL_ACCEPTS}, got {value!r}") from None
 
 
 # -- the Host value ----------------------------------------------------------------------------

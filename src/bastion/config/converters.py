@@ -15,10 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import proxy_headers, trusted_hosts
-
-TRUTHY = frozenset(("t", "true", "y", "yes", "on", "1"))
-FALSY = frozenset(("f", "false", "n", "no", "off", "0", ""))
-
+from .._booleans import BOOL_ACCEPTS, parse_bool
 
 _SIZE_SUFFIXES = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _SIZE = re.compile(r"(\d+)\s*([kmg]?)(?:i?b)?", re.IGNORECASE)
@@ -59,23 +56,12 @@ def check_printable(text: str, accepts: str) -> str:
 
 # -- booleans --------------------------------------------------------------------------------
 
-BOOL_ACCEPTS = "a boolean (true/false, yes/no, on/off, 1/0, t/f, y/n)"
-
 
 def _to_bool(value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in TRUTHY:
-            return True
-        if word in FALSY:
-            return False
-    raise refuse(BOOL_ACCEPTS, value)
+    try:
+        return parse_bool(value)
+    except ValueError:
+        raise refuse(BOOL_ACCEPTS, value) from None
 
 
 to_bool = Converter("bool", BOOL_ACCEPTS, _to_bool)
