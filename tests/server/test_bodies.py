@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 
 import pytest
 from bastion_testing import read_digest
+
+from bastion.wsgi.input import FileInput
 
 MIB = 1024 * 1024
 OVERFLOW = 64 * 1024
 
 
 def digest_app(environ, start_response):
-    """Hash the body read in pieces; say whether wsgi.input is a regular (spilled) file."""
+    """Hash the body read in pieces; say whether wsgi.input reads a (spilled) file."""
     stream = environ["wsgi.input"]
     digest, total = read_digest(stream, 65536)
-    try:
-        on_disk = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
-    except (AttributeError, OSError, ValueError):
-        on_disk = False
+    on_disk = isinstance(stream, FileInput)
     body = f"{digest} {total} {'disk' if on_disk else 'memory'}".encode()
     start_response("200 OK", [("Content-Length", str(len(body)))])
     return [body]
@@ -122,3 +120,25 @@ def test_large_echo_both_ways(serve_app):
         post(wire, data)
         response = wire.read_response(timeout=20)
     assert hashlib.sha256(response.body).digest() == hashlib.sha256(data).digest()
+
+
+def test_a_reused_spill_file_shows_only_the_current_body(serve_app):
+    # One worker thread: the second body overwrites the file the first one spilled to.
+    kept = []
+
+    def echo(environ, start_response):
+        stream = environ["wsgi.input"]
+        kept.append(stream)
+        body = stream.read()
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    first, second = os.urandom(3 * OVERFLOW), os.urandom(OVERFLOW + 1)
+    with serve_app(echo, threads=1, inbuf_overflow=OVERFLOW) as server:
+        for data in (first, second):
+            with server.wire(20) as wire:
+                post(wire, data)
+                assert wire.read_response(timeout=20).body == data
+    assert kept[0] is not kept[1]
+    # An input kept past its request reads nothing, never a later request's bytes.
+    assert kept[0].read() == b""

@@ -1,15 +1,17 @@
-"""SpillBuffer (request bodies) and OutputQueue (unsent response bytes)."""
+"""SpillBuffer and SpillFiles (request bodies) and OutputQueue (unsent response bytes)."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import random
 
 import pytest
 from bastion_testing import read_digest
 
-from bastion.server.buffers import OutputQueue, SpillBuffer
+from bastion.server.buffers import OutputQueue, SpillBuffer, SpillFiles
+from bastion.wsgi.input import EMPTY_INPUT, FileInput
 
 # -- SpillBuffer ----------------------------------------------------------
 
@@ -17,7 +19,7 @@ from bastion.server.buffers import OutputQueue, SpillBuffer
 def test_spill_buffer_empty():
     buf = SpillBuffer(100)
     assert len(buf) == 0
-    assert buf.getvalue_or_file() == b""
+    assert buf.as_input() is EMPTY_INPUT
     buf.close()
 
 
@@ -28,17 +30,10 @@ def test_spill_buffer_in_memory_joins_once():
     buf.write(b"def")
     assert len(buf) == 6
     assert not buf.spilled
-    value = buf.getvalue_or_file()
-    assert value == b"abcdef"
-    assert type(value) is bytes
-    assert buf.getvalue_or_file() is value  # joined once, then reused
-
-
-def test_spill_buffer_single_piece_not_copied():
-    data = b"x" * 50
-    buf = SpillBuffer(100)
-    buf.write(data)
-    assert buf.getvalue_or_file() is data
+    inp = buf.as_input()
+    assert isinstance(inp, io.BytesIO)
+    assert inp.read() == b"abcdef"
+    assert len(buf) == 0  # handed over
 
 
 def test_spill_buffer_exactly_at_overflow_stays_in_memory():
@@ -47,9 +42,10 @@ def test_spill_buffer_exactly_at_overflow_stays_in_memory():
     assert not buf.spilled
     buf.write(b"a")
     assert buf.spilled
-    f = buf.getvalue_or_file()
-    assert f.read() == b"0123456789a"
-    buf.close()
+    inp = buf.as_input()
+    assert isinstance(inp, FileInput)
+    assert inp.read() == b"0123456789a"
+    inp.close()
 
 
 def test_spill_buffer_spills_to_file_and_keeps_appending():
@@ -59,15 +55,12 @@ def test_spill_buffer_spills_to_file_and_keeps_appending():
     assert buf.spilled
     buf.write(b"world")
     assert len(buf) == 15
-    f = buf.getvalue_or_file()
-    assert not isinstance(f, bytes)
-    assert f.tell() == 0
-    assert f.read() == b"hello big world"
-    f.seek(5)
-    assert buf.getvalue_or_file().read(5) == b"hello"  # rewound again
-    buf.close()
-    assert f.closed
+    inp = buf.as_input()
+    assert not buf.spilled
     assert len(buf) == 0
+    assert inp.read() == b"hello big world"
+    inp.close()
+    buf.close()  # nothing left to close
 
 
 def test_spill_buffer_accepts_bytes_like():
@@ -76,7 +69,7 @@ def test_spill_buffer_accepts_bytes_like():
     buf.write(source)
     buf.write(memoryview(b"def"))
     source[0] = ord("z")  # must not change what was written
-    assert buf.getvalue_or_file() == b"abcdef"
+    assert buf.as_input().read() == b"abcdef"
 
 
 def test_spill_buffer_large_body_sha256():
@@ -86,9 +79,87 @@ def test_spill_buffer_large_body_sha256():
         buf.write(data[i : i + 65536])
     assert len(buf) == len(data)
     assert buf.spilled
-    f = buf.getvalue_or_file()
-    assert read_digest(f, 100000) == (hashlib.sha256(data).hexdigest(), len(data))
-    buf.close()
+    inp = buf.as_input()
+    assert read_digest(inp, 100000) == (hashlib.sha256(data).hexdigest(), len(data))
+    inp.close()
+
+
+def test_spill_buffer_keeps_what_fits_in_memory_and_files_the_rest():
+    files = SpillFiles(keep=1, max_size=100)
+    buf = SpillBuffer(10, files)
+    for piece in (b"0123", b"4567", b"89ab", b"cd"):  # the third piece would pass 10
+        buf.write(piece)
+    file = buf._file
+    assert buf._in_memory == 8
+    inp = buf.as_input()
+    file.flush()
+    assert os.pread(file.fileno(), 100, 0) == b"89abcd"  # only the bytes past memory
+    assert inp.read(6) == b"012345"
+    assert inp.read(4) == b"6789"  # across the memory/file boundary
+    assert inp.read() == b"abcd"
+    inp.close()
+    assert len(files) == 1
+
+
+def spill(files: SpillFiles, data: bytes) -> FileInput:
+    buf = SpillBuffer(4, files)
+    buf.write(data)
+    assert buf.spilled
+    return buf.as_input()
+
+
+def test_spill_files_reuse_a_file_and_never_show_its_older_bytes():
+    files = SpillFiles(keep=2, max_size=1000)
+    first = spill(files, b"a long first body\n" * 10)
+    file = first._file
+    first.close()
+    second = spill(files, b"short\n")
+    assert second._file is file  # the same temporary file, overwritten
+    assert second.read() == b"short\n"
+    assert second.read() == b""
+    second.close()
+    assert not file.closed
+    files.close()
+    assert file.closed
+
+
+def test_spill_files_close_files_too_big_to_keep():
+    files = SpillFiles(keep=2, max_size=100)
+    inp = spill(files, b"x" * 101)
+    file = inp._file
+    inp.close()
+    assert file.closed
+    assert spill(files, b"y" * 10)._file is not file
+
+
+def test_spill_files_keep_a_bounded_number():
+    files = SpillFiles(keep=2, max_size=100)
+    inputs = [spill(files, b"body %d" % i) for i in range(3)]
+    handles = [inp._file for inp in inputs]
+    for inp in inputs:
+        inp.close()
+    assert [f.closed for f in handles] == [False, False, True]
+    files.close()
+    assert all(f.closed for f in handles)
+
+
+def test_spill_files_after_close_close_what_comes_back():
+    files = SpillFiles(keep=2, max_size=100)
+    inp = spill(files, b"late request body")
+    file = inp._file
+    files.close()  # the server stopped while a worker still held the body
+    inp.close()
+    assert file.closed
+
+
+def test_spill_buffer_closed_mid_body_returns_its_file():
+    files = SpillFiles(keep=1, max_size=100)
+    buf = SpillBuffer(4, files)
+    buf.write(b"partial body")
+    file = buf._file
+    buf.close()  # the client went away before the end of the body
+    assert not file.closed
+    assert spill(files, b"next body")._file is file
 
 
 # -- OutputQueue ----------------------------------------------------------
@@ -267,3 +338,20 @@ def test_output_queue_close_drops_everything():
     assert len(q) == 0
     assert not q.spilled
     assert q.peek(10) == b""
+
+
+def test_spill_files_trim_closes_only_files_no_body_needed():
+    files = SpillFiles(keep=8, max_size=100)
+    inputs = [spill(files, b"body %d" % i) for i in range(3)]
+    for inp in inputs:
+        inp.close()
+    files.trim()  # the first trim after start: all three were taken since
+    assert len(files) == 3
+    busy = spill(files, b"one body while trimming")  # one file in use
+    files.trim()  # two stayed unused all along: closed
+    assert len(files) == 0
+    busy.close()
+    files.trim()  # the one in use came back and was not needed again yet
+    assert len(files) == 1
+    files.trim()
+    assert len(files) == 0

@@ -1,4 +1,4 @@
-"""wsgi.input objects: PEP 3333 semantics of EMPTY_INPUT, body_input and StreamInput."""
+"""wsgi.input objects: PEP 3333 semantics of EMPTY_INPUT, body_input, FileInput and StreamInput."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import tempfile
 import pytest
 from bastion_testing import read_digest
 
-from bastion.wsgi.input import EMPTY_INPUT, ClientDisconnected, StreamInput, body_input
+from bastion.wsgi.input import EMPTY_INPUT, ClientDisconnected, FileInput, StreamInput, body_input
 
 
 class Feeder:
@@ -65,13 +65,20 @@ def all_inputs(data: bytes):
     pieces = [data[i : i + 3] for i in range(0, len(data), 3)]
     return [
         body_input(data),
-        body_input(spilled_file(data)),
+        FileInput(spilled_file(data), len(data)),
+        # A reused spill file holding an older, longer body after this one.
+        FileInput(spilled_file(data + b"\nSTALE older body\n"), len(data)),
+        # Part of the body in memory, the rest in the file: split inside a line,
+        # and right after a newline.
+        FileInput(spilled_file(data[7:] + b"STALE"), len(data) - 7, head=data[:7]),
+        FileInput(spilled_file(data[11:] + b"STALE"), len(data) - 11, head=data[:11]),
         StreamInput(Feeder(pieces)),
         StreamInput(Feeder([data])),
         StreamInput(Feeder([data[i : i + 1] for i in range(len(data))])),
     ]
 
 
+INPUT_KINDS = len(all_inputs(b""))
 BODY = b"first line\nsecond\n\nlast without newline"
 
 
@@ -103,15 +110,50 @@ def test_body_input_bytes_is_bytesio():
     assert inp.read() == b"abc"
 
 
-def test_body_input_file_is_rewound():
+def test_file_input_is_rewound():
     f = spilled_file(b"0123456789")  # positioned at the end after writing
-    inp = body_input(f)
+    inp = FileInput(f, 10)
     assert inp.read(4) == b"0123"
     f2 = spilled_file(b"0123456789", position=7)
-    assert body_input(f2).read() == b"0123456789"
+    assert FileInput(f2, 10).read() == b"0123456789"
 
 
-@pytest.mark.parametrize("index", range(5))
+def test_file_input_never_reads_past_its_length():
+    f = spilled_file(b"body\nSTALE\n")
+    assert FileInput(f, 5).read() == b"body\n"
+    assert FileInput(f, 5).read(100) == b"body\n"
+    assert FileInput(f, 3).readline() == b"bod"
+    assert FileInput(f, 5).readlines() == [b"body\n"]
+    assert list(FileInput(f, 7)) == [b"body\n", b"ST"]
+    inp = FileInput(f, 5)
+    assert inp.read(5) == b"body\n"
+    assert inp.read() == b""
+    assert inp.readline() == b""
+
+
+def test_file_input_close_releases_once_and_reads_nothing_after():
+    f = spilled_file(b"0123456789")
+    released = []
+    inp = FileInput(f, 10, released.append)
+    assert inp.read(2) == b"01"
+    inp.close()
+    inp.close()
+    assert released == [f]
+    assert not f.closed  # the release callable owns it now
+    assert inp.read() == b""
+    assert inp.readline() == b""
+    assert list(inp) == []
+
+
+def test_file_input_close_without_release_closes_the_file():
+    f = spilled_file(b"abc")
+    inp = FileInput(f, 3)
+    inp.close()
+    assert f.closed
+    assert inp.read() == b""
+
+
+@pytest.mark.parametrize("index", range(INPUT_KINDS))
 def test_read_sizes(index):
     inp = all_inputs(BODY)[index]
     assert inp.read(0) == b""
@@ -122,7 +164,7 @@ def test_read_sizes(index):
     assert inp.read(3) == b""
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(INPUT_KINDS))
 def test_read_past_end_returns_rest_then_nothing(index):
     inp = all_inputs(BODY)[index]
     assert inp.read(len(BODY) + 100) == BODY
@@ -130,7 +172,7 @@ def test_read_past_end_returns_rest_then_nothing(index):
     assert inp.readline() == b""
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(INPUT_KINDS))
 def test_readline_without_size(index):
     inp = all_inputs(BODY)[index]
     assert inp.readline() == b"first line\n"
@@ -140,7 +182,7 @@ def test_readline_without_size(index):
     assert inp.readline() == b""
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(INPUT_KINDS))
 def test_readline_with_size(index):
     inp = all_inputs(BODY)[index]
     assert inp.readline(0) == b""
@@ -153,14 +195,14 @@ def test_readline_with_size(index):
     assert inp.readline(5) == b""
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(INPUT_KINDS))
 def test_iteration_yields_lines(index):
     inp = all_inputs(BODY)[index]
     assert list(inp) == [b"first line\n", b"second\n", b"\n", b"last without newline"]
     assert inp.read() == b""
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(INPUT_KINDS))
 def test_readlines_all(index):
     inp = all_inputs(BODY)[index]
     assert inp.readlines() == BODY.splitlines(keepends=True)
@@ -425,7 +467,7 @@ def test_large_stream_lines():
 
 def test_large_spilled_file_body():
     data = os.urandom(SIZE)
-    f = spilled_file(data, position=123)
-    inp = body_input(f)
+    f = spilled_file(data + b"stale", position=123)
+    inp = FileInput(f, len(data))
     assert read_digest(inp, 65536) == (hashlib.sha256(data).hexdigest(), SIZE)
     assert inp.read() == b""

@@ -437,7 +437,9 @@ OPTIONS: tuple[Option, ...] = (
         "inbuf_overflow",
         c.byte_size(0),
         524288,
-        "A request body larger than this is buffered in a temporary file, not in memory.",
+        "The most bytes of a request body held in memory; the rest of a larger body "
+        "is buffered in a temporary file. Temporary files are reused for later bodies "
+        "and closed within a minute once uploads no longer need them.",
         "buffers",
         metavar="BYTES",
     ),

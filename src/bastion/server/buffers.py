@@ -1,6 +1,7 @@
 """Byte buffers that move to a temporary file once they grow past a limit.
 
-* :class:`SpillBuffer` collects a request body (waitress's ``inbuf_overflow``);
+* :class:`SpillBuffer` collects a request body (waitress's ``inbuf_overflow``),
+  spilling to files from a :class:`SpillFiles` pool;
 * :class:`OutputQueue` holds response bytes the socket would not take yet
   (waitress's ``outbuf_overflow``).
 
@@ -12,10 +13,13 @@ from __future__ import annotations
 
 import tempfile
 from collections import deque
+from functools import partial
 from itertools import islice
 from typing import BinaryIO
 
-__all__ = ["OutputQueue", "SpillBuffer"]
+from ..wsgi.input import FileInput, body_input
+
+__all__ = ["OutputQueue", "SpillBuffer", "SpillFiles"]
 
 # OutputQueue.peek merges a head shorter than this with the chunks after it, so a
 # run of small writes goes out in one send() instead of one send() each.
@@ -32,19 +36,81 @@ def _as_bytes(data: bytes | bytearray | memoryview) -> bytes | memoryview:
     return view.tobytes()
 
 
-class SpillBuffer:
-    """An append-only byte buffer that moves to a temporary file past ``overflow`` bytes.
+class SpillFiles:
+    """Temporary files for spilled request bodies, reused instead of created each time.
 
-    Kept in memory (a list of pieces) while its size is at most ``overflow``;
-    once it passes that, its content goes to a ``tempfile.TemporaryFile()`` and
-    later writes append there.
+    Creating, filling and deleting a temporary file costs about four times as
+    much as overwriting one already allocated, so files whose content never
+    exceeded ``max_size`` bytes come back here for later bodies: up to ``keep``
+    of them, open and unlinked. :meth:`trim` closes those no body needed since
+    the previous trim, so a burst of uploads leaves nothing behind for long.
+    A reused file may hold older bytes past the current body: readers must stop
+    at the body's length (:class:`~bastion.wsgi.input.FileInput` does).
+    ``give`` may be called from any thread; ``take`` and ``trim`` from one.
     """
 
-    __slots__ = ("_chunks", "_file", "_size", "overflow")
+    __slots__ = ("_files", "_unused", "closed", "keep", "max_size")
 
-    def __init__(self, overflow: int) -> None:
+    def __init__(self, keep: int, max_size: int) -> None:
+        self.keep = keep
+        self.max_size = max_size
+        self._files: deque[BinaryIO] = deque()  # a stack: the coldest files on the left
+        self._unused = 0  # the fewest files kept since the last trim
+        self.closed = False
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def take(self) -> BinaryIO:
+        """A temporary file positioned at offset 0: a kept one if any, else a new one."""
+        files = self._files
+        try:
+            file = files.pop()
+        except IndexError:
+            return tempfile.TemporaryFile()
+        if len(files) < self._unused:
+            self._unused = len(files)
+        file.seek(0)
+        return file
+
+    def give(self, file: BinaryIO, size: int) -> None:
+        """Return ``file`` after use, ``size`` being the most bytes it held this time."""
+        files = self._files
+        if self.closed or file.closed or size > self.max_size or len(files) >= self.keep:
+            file.close()
+            return
+        files.append(file)
+
+    def trim(self) -> None:
+        """Close the kept files that no ``take`` needed since the previous trim."""
+        files = self._files
+        for _ in range(min(self._unused, len(files))):
+            files.popleft().close()
+        self._unused = len(files)
+
+    def close(self) -> None:
+        """Close every kept file; later ``give`` calls close theirs."""
+        self.closed = True
+        files = self._files
+        while files:
+            files.pop().close()
+
+
+class SpillBuffer:
+    """An append-only byte buffer keeping at most ``overflow`` bytes in memory.
+
+    Pieces are kept in memory while they fit in ``overflow`` bytes; the first
+    piece that does not fit, and every later one, goes to a temporary file from
+    ``files`` (a fresh one for each buffer when not given).
+    """
+
+    __slots__ = ("_chunks", "_file", "_files", "_in_memory", "_size", "overflow")
+
+    def __init__(self, overflow: int, files: SpillFiles | None = None) -> None:
         self.overflow = overflow
+        self._files = files if files is not None else SpillFiles(keep=0, max_size=0)
         self._chunks: list[bytes] = []
+        self._in_memory = 0
         self._size = 0
         self._file: BinaryIO | None = None
 
@@ -53,7 +119,7 @@ class SpillBuffer:
 
     @property
     def spilled(self) -> bool:
-        """True once the content lives in a temporary file."""
+        """True once part of the content lives in a temporary file."""
         return self._file is not None
 
     def write(self, data: bytes) -> None:
@@ -62,42 +128,44 @@ class SpillBuffer:
             return
         if type(data) is not bytes:
             data = bytes(data)
-        self._size += len(data)
+        size = len(data)
+        self._size += size
         file = self._file
-        if file is not None:
-            file.write(data)
-            return
-        self._chunks.append(data)
-        if self._size > self.overflow:
-            file = self._file = tempfile.TemporaryFile()  # noqa: SIM115 (kept open)
-            file.writelines(self._chunks)
-            self._chunks = []
+        if file is None:
+            if self._in_memory + size <= self.overflow:
+                self._chunks.append(data)
+                self._in_memory += size
+                return
+            file = self._file = self._files.take()
+        file.write(data)
 
-    def getvalue_or_file(self) -> bytes | BinaryIO:
-        """The content: ``bytes`` if still in memory, else the temporary file at offset 0.
+    def as_input(self) -> object:
+        """Hand the content over as a ``wsgi.input``; the buffer is empty afterwards.
 
-        The file stays owned by this buffer (:meth:`close` closes it), unless the
-        caller takes it over and does not call :meth:`close`.
+        In memory: an :class:`io.BytesIO` (or the shared empty input). Spilled:
+        a :class:`~bastion.wsgi.input.FileInput` bounded to the content, whose
+        ``close()`` returns the file to the pool.
         """
-        file = self._file
-        if file is not None:
-            file.seek(0)
-            return file
-        chunks = self._chunks
-        if not chunks:
-            return b""
-        if len(chunks) > 1:
-            chunks[:] = [b"".join(chunks)]
-        return chunks[0]
+        chunks, file, size = self._chunks, self._file, self._size
+        head = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._reset()
+        if file is None:
+            return body_input(head)
+        in_file = size - len(head)
+        return FileInput(file, in_file, partial(self._files.give, size=in_file), head)
 
     def close(self) -> None:
-        """Drop the content and close the temporary file, if any."""
-        file = self._file
+        """Drop the content; a temporary file goes back to the pool."""
+        file, in_file = self._file, self._size - self._in_memory
+        self._reset()
+        if file is not None:
+            self._files.give(file, in_file)
+
+    def _reset(self) -> None:
         self._file = None
         self._chunks = []
+        self._in_memory = 0
         self._size = 0
-        if file is not None:
-            file.close()
 
 
 class OutputQueue:

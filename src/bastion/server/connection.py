@@ -35,7 +35,7 @@ from ..http import (
     render_error,
 )
 from ..proxy_protocol import ProxyProtocolError, parse_proxy_header
-from ..wsgi.input import EMPTY_INPUT, ClientDisconnected, StreamInput, body_input
+from ..wsgi.input import EMPTY_INPUT, ClientDisconnected, StreamInput
 from .buffers import OutputQueue, SpillBuffer
 from .loop import READ, WRITE
 from .task import run_request
@@ -219,7 +219,7 @@ class Connection:
                     self.dispatch(request, None)
                     return
                 self.request = request
-                self.body = SpillBuffer(self.server.inbuf_overflow)
+                self.body = SpillBuffer(self.server.inbuf_overflow, self.server.spill_files)
                 self.state = BODY
                 self.phase_start = self.server.loop.now
                 self.phase_bytes = 0
@@ -237,7 +237,7 @@ class Connection:
                     headers = request.headers  # type: ignore[union-attr]
                     del headers["transfer-encoding"]
                     headers["content-length"] = str(len(body))  # type: ignore[arg-type]
-                self.dispatch(request, body_input(body.getvalue_or_file()))  # type: ignore[union-attr,arg-type]
+                self.dispatch(request, body.as_input())  # type: ignore[union-attr]
                 return
 
     def dispatch(self, request: Request, body: Any) -> None:

@@ -18,6 +18,7 @@ from ..trusted_hosts import HostPolicy
 from ..wsgi.environ import EnvironTemplate
 from ..wsgi.filewrapper import FileWrapper
 from .access_log import AccessLog
+from .buffers import SpillFiles
 from .connection import IDLE, WORKER, Connection
 from .listeners import Listener, create_listeners
 from .loop import READ, EventLoop
@@ -30,6 +31,12 @@ _ACCEPT_BATCH = 64
 # Request bodies are read in blocks at least this large: reading a 1 MiB upload
 # 8 KiB at a time costs four times the CPU of reading it in 256 KiB blocks.
 _BODY_RECV_BYTES = 262144
+# Temporary files of spilled request bodies are kept for reuse: at most this many,
+# each only while it held at most _SPILL_REUSE_FACTOR times inbuf_overflow (4 MiB
+# by default); those no body needed for _SPILL_TRIM_INTERVAL seconds are closed.
+_SPILL_FILES_KEPT = 64
+_SPILL_REUSE_FACTOR = 8
+_SPILL_TRIM_INTERVAL = 30.0
 
 
 class Server:
@@ -49,6 +56,9 @@ class Server:
         self.body_recv_bytes = max(config.recv_bytes, _BODY_RECV_BYTES)
         self.send_bytes = config.send_bytes
         self.inbuf_overflow = config.inbuf_overflow
+        self.spill_files = SpillFiles(
+            keep=_SPILL_FILES_KEPT, max_size=_SPILL_REUSE_FACTOR * config.inbuf_overflow
+        )
         self.outbuf_overflow = config.outbuf_overflow
         self.outbuf_high_watermark = config.outbuf_high_watermark
         self.channel_timeout = config.channel_timeout
@@ -129,6 +139,7 @@ class Server:
         try:
             self._start_accepting()
             self.loop.every(1.0, self._sweep)
+            self.loop.every(_SPILL_TRIM_INTERVAL, lambda now: self.spill_files.trim())
             if self.watchdog is not None:
                 self.loop.every(self.watchdog.interval, self.watchdog.check)
             for url in self.urls:
@@ -193,6 +204,7 @@ class Server:
         if self.pool is not None:
             self.pool.shutdown(timeout=1.0)
         self.loop.close()
+        self.spill_files.close()
         if self.access_log is not None:
             self.access_log.close()
 
