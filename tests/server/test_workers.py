@@ -65,6 +65,26 @@ def test_a_burst_wakes_every_idle_worker():
         assert pool.shutdown(timeout=5)
 
 
+def test_queued_jobs_wait_for_wake_for_queued_then_all_run():
+    pool = WorkerPool(3)
+    barrier = threading.Barrier(3, timeout=5)
+    met = []
+    try:
+        time.sleep(0.05)  # let all three go idle
+        for _ in range(3):
+            pool.queue((lambda: met.append(barrier.wait()), ()))
+        time.sleep(0.1)
+        assert met == [] and pool.queued == 3  # queued, nobody woken
+        pool.wake_for_queued()  # one wake-up; the chain wakes the other two
+        deadline = time.monotonic() + 6
+        while len(met) < 3 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert sorted(met) == [0, 1, 2]
+        pool.wake_for_queued()  # nothing queued: a no-op
+    finally:
+        assert pool.shutdown(timeout=5)
+
+
 def test_jobs_from_several_threads_at_once(frequent_thread_switches):
     pool = WorkerPool(4)
     counter = [0]

@@ -21,6 +21,10 @@ READ = selectors.EVENT_READ
 WRITE = selectors.EVENT_WRITE
 
 
+def _nothing() -> None:
+    pass
+
+
 class EventLoop:
     """A selectors loop; ``run`` returns once ``stop`` has been called."""
 
@@ -35,6 +39,8 @@ class EventLoop:
         self._running = False
         self._timers: list[tuple[float, float, Callable[[float], Any]]] = []
         self.now = time.monotonic()
+        #: Called once per round of events, before the loop waits for more.
+        self.before_wait: Callable[[], Any] = _nothing
 
     def call_soon_threadsafe(self, callback: Callable[..., Any], *args: Any) -> None:
         """Run ``callback(*args)`` on the loop thread; callable from any thread."""
@@ -119,6 +125,7 @@ class EventLoop:
                 self._run_pending()
             if self._timers:
                 self._run_timers(now)
+            self.before_wait()
 
     def close(self) -> None:
         self.selector.close()

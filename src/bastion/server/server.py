@@ -132,7 +132,9 @@ class Server:
     def run(self) -> None:
         """Serve until ``stop`` (or SIGINT/SIGTERM in the main thread); then drain and return."""
         self.pool = WorkerPool(self.config.threads)
-        self._put_job = self.pool.put
+        # The loop queues the requests of a round of events; one worker wakes after it.
+        self._put_job = self.pool.queue
+        self.loop.before_wait = self.pool.wake_for_queued
         if self.max_queued:
             self.queued_requests = self.pool.queued_counter
         restore = self._install_signal_handlers()

@@ -1,10 +1,12 @@
 """A fixed pool of worker threads that run applications.
 
 Jobs wait in a deque.  Idle workers sleep on a lock each, and at most one of them is
-being woken at any time: the event loop queues a whole batch of requests but wakes
-one worker, and each worker that takes a job wakes the next idle one if jobs remain.
-Waking a thread for every job would make it preempt the loop (or the worker that woke
-it) only to wait for the GIL, two context switches per request for nothing.
+being woken at any time: the event loop queues a whole batch of requests and wakes
+one worker once the batch is queued (:meth:`WorkerPool.queue`, then
+:meth:`WorkerPool.wake_for_queued` before it waits for more events), and each worker
+that takes a job wakes the next idle one if jobs remain.  A thread woken earlier
+(for every job, or at the first job of a batch) preempts the loop only to wait for
+the GIL the loop still holds: two context switches for nothing.
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ class WorkerPool:
         """Queue ``job``, a ``(function, args)`` pair; wake an idle worker if none is waking."""
         self._jobs.append(job)
         if not self._waking and self._idle:
+            self._wake()
+
+    def queue(self, job: tuple[Callable[..., None], tuple[Any, ...]]) -> None:
+        """Queue ``job`` without waking anyone: call :meth:`wake_for_queued` after the batch."""
+        self._jobs.append(job)
+
+    def wake_for_queued(self) -> None:
+        """Wake an idle worker if jobs wait and none is being woken."""
+        if self._jobs and not self._waking and self._idle:
             self._wake()
 
     def _wake(self) -> None:
