@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -172,3 +173,13 @@ def test_a_job_queued_while_a_worker_goes_idle_is_not_stranded(monkeypatch):
         assert ran.wait(5), "the job queued in the race window was never run"
     finally:
         assert pool.shutdown(timeout=5)
+
+
+def test_shutdown_closes_the_sleepers_pipes():
+    before = len(os.listdir("/proc/self/fd"))
+    pool = WorkerPool(3)
+    assert len(os.listdir("/proc/self/fd")) == before + 6
+    pool.put((time.sleep, (0.01,)))
+    assert pool.shutdown(timeout=5)
+    assert pool.shutdown(timeout=5)  # twice is harmless
+    assert len(os.listdir("/proc/self/fd")) == before

@@ -1,17 +1,21 @@
 """A fixed pool of worker threads that run applications.
 
-Jobs wait in a deque.  Idle workers sleep on a lock each, and at most one of them is
+Jobs wait in a deque.  Idle workers sleep on a pipe each, and at most one of them is
 being woken at any time: the event loop queues a whole batch of requests and wakes
 one worker once the batch is queued (:meth:`WorkerPool.queue`, then
 :meth:`WorkerPool.wake_for_queued` before it waits for more events), and each worker
 that takes a job wakes the next idle one if jobs remain.  A thread woken earlier
 (for every job, or at the first job of a batch) preempts the loop only to wait for
-the GIL the loop still holds: two context switches for nothing.
+the GIL the loop still holds: two context switches for nothing.  For the same
+reason the wake-up is a byte written to the sleeper's pipe, not a lock released:
+``os.write`` lets go of the GIL for the system call, so the woken worker can take it
+at once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -23,18 +27,40 @@ logger = logging.getLogger("bastion.server")
 _STOP = object()
 
 
+class _Sleeper:
+    """Where one idle worker sleeps: a pipe, one byte per wake-up."""
+
+    __slots__ = ("_read", "_write")
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+
+    def wait(self) -> None:
+        os.read(self._read, 1)
+
+    def wake(self) -> None:
+        os.write(self._write, b"\0")
+
+    def close(self) -> None:
+        if self._read >= 0:
+            os.close(self._read)
+            os.close(self._write)
+            self._read = self._write = -1
+
+
 class WorkerPool:
     """``threads`` daemon threads taking ``(function, args)`` jobs in order."""
 
     def __init__(self, threads: int, name: str = "bastion-worker") -> None:
         self._jobs: deque[Any] = deque()
-        self._idle: deque[threading.Lock] = deque()  # the sleep locks of idle workers
+        self._idle: deque[_Sleeper] = deque()  # the sleepers of idle workers
         self._waking = False  # a worker was woken and has not taken its job yet
         #: How many jobs wait for a worker (for the hot path: the deque's own __len__).
         self.queued_counter = self._jobs.__len__
+        self._sleepers = [_Sleeper() for _ in range(threads)]
         self._threads = [
-            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
-            for i in range(threads)
+            threading.Thread(target=self._work, args=(sleeper,), name=f"{name}-{i}", daemon=True)
+            for i, sleeper in enumerate(self._sleepers)
         ]
         for thread in self._threads:
             thread.start()
@@ -64,12 +90,10 @@ class WorkerPool:
         except IndexError:  # another thread took the last idle worker
             return
         self._waking = True
-        sleeper.release()
+        sleeper.wake()
 
-    def _work(self) -> None:
+    def _work(self, sleep: _Sleeper) -> None:
         jobs, idle = self._jobs, self._idle
-        sleep = threading.Lock()
-        sleep.acquire()
         while True:
             try:
                 job = jobs.popleft()
@@ -81,10 +105,10 @@ class WorkerPool:
                     try:
                         idle.remove(sleep)
                     except ValueError:  # already chosen: take the wake-up sent to us
-                        sleep.acquire()
+                        sleep.wait()
                         self._waking = False
                     continue
-                sleep.acquire()
+                sleep.wait()
                 self._waking = False
                 continue
             if jobs and idle and not self._waking:
@@ -103,6 +127,11 @@ class WorkerPool:
         for _ in self._threads:
             self._wake()
         deadline = time.monotonic() + timeout
-        for thread in self._threads:
+        stopped = True
+        for thread, sleeper in zip(self._threads, self._sleepers, strict=True):
             thread.join(max(0.0, deadline - time.monotonic()))
-        return not any(thread.is_alive() for thread in self._threads)
+            if thread.is_alive():  # still in a job: it may sleep again, keep its pipe
+                stopped = False
+            else:
+                sleeper.close()
+        return stopped
