@@ -57,6 +57,22 @@ class Request:
         self.expect_continue = expect_continue
         self.scheme = scheme
 
+    def copy(self) -> Request:
+        """An equal request with its own ``headers`` dict."""
+        new = _new_request(Request)
+        new.method = self.method
+        new.target = self.target
+        new.path = self.path
+        new.query = self.query
+        new.version = self.version
+        new.headers = self.headers.copy()
+        new.content_length = self.content_length
+        new.chunked = self.chunked
+        new.keep_alive = self.keep_alive
+        new.expect_continue = self.expect_continue
+        new.scheme = self.scheme
+        return new
+
     @property
     def has_body(self) -> bool:
         """True when body bytes follow the head on the connection."""
@@ -64,6 +80,9 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.target} {self.version}>"
+
+
+_new_request = object.__new__
 
 
 class Data:

@@ -44,11 +44,29 @@ _SEEN_REQUEST_LINES_MAX = 1024
 _SEEN_REQUEST_LINE_MAX = 256
 
 
+# Whole heads already parsed, each with the limits it was checked against: health
+# checks, monitoring and polling clients send the very same head again and again.
+# A hit hands out a copy, so nothing done to one request reaches another.
+_seen_heads: dict[str, tuple[Limits, Request]] = {}
+_SEEN_HEADS_MAX = 256
+_SEEN_HEAD_MAX = 1024
+
+
 def parse_head(head: str, limits: Limits) -> Request:
     """Validate ``head`` and return the ``Request`` it describes.
 
     Raises a ``ProtocolError`` subclass carrying the status to answer with.
     """
+    seen = _seen_heads.get(head)
+    if seen is not None and seen[0] is limits:
+        return seen[1].copy()
+    request = _parse_head(head, limits)
+    if len(head) <= _SEEN_HEAD_MAX:
+        remember(_seen_heads, head, (limits, request.copy()), _SEEN_HEADS_MAX)
+    return request
+
+
+def _parse_head(head: str, limits: Limits) -> Request:
     line_end = head.find("\r\n")
     if line_end > limits.max_request_line:
         raise URITooLong("request line too long")
