@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 
 import pytest
 from bastion_testing import read_digest
@@ -142,3 +143,36 @@ def test_a_reused_spill_file_shows_only_the_current_body(serve_app):
     assert kept[0] is not kept[1]
     # An input kept past its request reads nothing, never a later request's bytes.
     assert kept[0].read() == b""
+
+
+def test_concurrent_spilled_uploads_each_read_their_own_body(serve_app):
+    # Many bodies spill at once and their files go round the pool: none may show
+    # another's bytes, whatever order the uploads interleave and finish in.
+    clients, rounds = 8, 3
+    bodies = [
+        [os.urandom(3 * OVERFLOW + 4099 * i + r) for r in range(rounds)] for i in range(clients)
+    ]
+    failures: list[str] = []
+
+    def client(index: int, server) -> None:
+        with server.wire(20) as wire:
+            for data in bodies[index]:
+                post(wire, data)
+                digest, total, where = wire.read_response(timeout=20).body.decode().split()
+                if (digest, int(total), where) != (
+                    hashlib.sha256(data).hexdigest(),
+                    len(data),
+                    "disk",
+                ):
+                    failures.append(f"client {index}: got {total} bytes, {where}")
+
+    with serve_app(digest_app, threads=3, inbuf_overflow=OVERFLOW) as server:
+        threads = [threading.Thread(target=client, args=(i, server)) for i in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not any(thread.is_alive() for thread in threads)
+        kept = len(server.server.spill_files)
+    assert failures == []
+    assert 1 <= kept <= clients  # files came back to the pool for reuse
