@@ -48,35 +48,22 @@ def test_every_job_runs_exactly_once_across_idle_periods(frequent_thread_switche
         assert pool.shutdown(timeout=5)
 
 
-def test_a_burst_wakes_every_idle_worker():
-    # One put wakes one worker; the others must be woken in a chain, or these three
-    # jobs, which each wait for all three to be running, would never meet.
+@pytest.mark.parametrize("deferred", [False, True], ids=["put", "queue-then-wake"])
+def test_a_burst_wakes_every_idle_worker(deferred):
+    # One wake-up wakes one worker; the others must be woken in a chain, or these
+    # three jobs, which each wait for all three to be running, would never meet.
     pool = WorkerPool(3)
     barrier = threading.Barrier(3, timeout=5)
     met = []
     try:
         time.sleep(0.05)  # let all three go idle
         for _ in range(3):
-            pool.put((lambda: met.append(barrier.wait()), ()))
-        deadline = time.monotonic() + 6
-        while len(met) < 3 and time.monotonic() < deadline:
-            time.sleep(0.001)
-        assert sorted(met) == [0, 1, 2]
-    finally:
-        assert pool.shutdown(timeout=5)
-
-
-def test_queued_jobs_wait_for_wake_for_queued_then_all_run():
-    pool = WorkerPool(3)
-    barrier = threading.Barrier(3, timeout=5)
-    met = []
-    try:
-        time.sleep(0.05)  # let all three go idle
-        for _ in range(3):
-            pool.queue((lambda: met.append(barrier.wait()), ()))
-        time.sleep(0.1)
-        assert met == [] and pool.queued == 3  # queued, nobody woken
-        pool.wake_for_queued()  # one wake-up; the chain wakes the other two
+            job = (lambda: met.append(barrier.wait()), ())
+            (pool.queue if deferred else pool.put)(job)
+        if deferred:
+            time.sleep(0.1)
+            assert met == [] and pool.queued == 3  # queued, nobody woken
+            pool.wake_for_queued()
         deadline = time.monotonic() + 6
         while len(met) < 3 and time.monotonic() < deadline:
             time.sleep(0.001)

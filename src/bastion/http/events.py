@@ -59,19 +59,19 @@ class Request:
 
     def copy(self) -> Request:
         """An equal request with its own ``headers`` dict."""
-        new = _new_request(Request)
-        new.method = self.method
-        new.target = self.target
-        new.path = self.path
-        new.query = self.query
-        new.version = self.version
-        new.headers = self.headers.copy()
-        new.content_length = self.content_length
-        new.chunked = self.chunked
-        new.keep_alive = self.keep_alive
-        new.expect_continue = self.expect_continue
-        new.scheme = self.scheme
-        return new
+        return Request(
+            self.method,
+            self.target,
+            self.path,
+            self.query,
+            self.version,
+            self.headers.copy(),
+            self.content_length,
+            self.chunked,
+            self.keep_alive,
+            self.expect_continue,
+            self.scheme,
+        )
 
     @property
     def has_body(self) -> bool:
@@ -80,9 +80,6 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.target} {self.version}>"
-
-
-_new_request = object.__new__
 
 
 class Data:

@@ -126,8 +126,6 @@ class FileInput(_Lines):
 
     __slots__ = ("_file", "_left", "_memory", "_release")
 
-    complete = True
-
     def __init__(
         self,
         file: BinaryIO,
