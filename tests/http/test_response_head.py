@@ -179,20 +179,28 @@ def test_close_delimited_for_http10_without_length():
         ("204 No Content", "GET"),
         ("304 Not Modified", "GET"),
         ("200 OK", "HEAD"),
-        ("103 Early", "GET"),
     ],
 )
 def test_no_body_statuses_and_head(status, method):
-    """RFC 9110 6.4.1 / 9112 6.3: HEAD, 1xx, 204 and 304 have no body; no chunked framing."""
+    """RFC 9110 6.4.1 / 9112 6.3: HEAD, 204 and 304 have no body; no chunked framing."""
     lines, framing, keep = render(status=status, method=method)
     assert framing == NO_BODY and keep is True
     assert not any(b"Transfer-Encoding" in line for line in lines)
 
 
-@pytest.mark.parametrize("status", ["204 No Content", "101 Switching"])
-def test_no_content_length_in_1xx_or_204(status):
-    """RFC 9110 8.6: a server MUST NOT send Content-Length in 1xx or 204."""
-    lines, _, _ = render(status=status, headers=[("Content-Length", "0")])
+@pytest.mark.parametrize(
+    "status", ["100 Continue", "101 Switching Protocols", "103 Early Hints", "199 Odd"]
+)
+def test_informational_status_from_the_app_is_refused(status):
+    """An interim status sent as the final response would desynchronise the connection
+    (101 hands it to another protocol, 100 promises a final response still to come)."""
+    with pytest.raises(ResponseError, match="1xx"):
+        check_response(status, [("Content-Length", "0")])
+
+
+def test_no_content_length_in_204():
+    """RFC 9110 8.6: a server MUST NOT send Content-Length in 204."""
+    lines, _, _ = render(status="204 No Content", headers=[("Content-Length", "0")])
     assert not any(line.lower().startswith(b"content-length") for line in lines)
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,10 +100,10 @@ class Stack:
         process.wait_for_port(LISTEN, port, START_TIMEOUT)
         return port
 
-    def bastion(self, *options: str) -> int:
-        """``python -m bastion --listen 127.0.0.1:PORT OPTIONS envapp:app``; returns PORT."""
+    def bastion(self, *options: str, app: str = "envapp:app") -> int:
+        """``python -m bastion --listen 127.0.0.1:PORT OPTIONS APP``; returns PORT."""
         port = free_port(LISTEN)
-        process = CliProcess("--listen", f"{LISTEN}:{port}", *options, "envapp:app", cwd=HERE)
+        process = CliProcess("--listen", f"{LISTEN}:{port}", *options, app, cwd=HERE)
         return self._start(process, port)
 
     def nginx(self, upstream: int, *, tls: bool = False, proto: str = "$scheme") -> int:
@@ -131,12 +133,19 @@ class Stack:
         return self._start(Subprocess(argv, cwd=tmp, env=os.environ, name="nginx"), port)
 
     def haproxy(
-        self, backend: int, *, tls: bool = False, mode: str = "http", send_proxy: str = ""
+        self,
+        backend: int,
+        *,
+        tls: bool = False,
+        mode: str = "http",
+        send_proxy: str = "",
+        rules: str = "",
     ) -> int:
         """HAProxy in front of ``backend``.
 
         In http mode it adds X-Forwarded-For (``option forwardfor``) and sets
-        X-Forwarded-Proto; ``send_proxy`` is "", "send-proxy" (v1) or "send-proxy-v2".
+        X-Forwarded-Proto; ``send_proxy`` is "", "send-proxy" (v1) or "send-proxy-v2";
+        ``rules`` are more frontend lines (e.g. ``http-request deny if ...``).
         """
         port = free_port(LISTEN)
         tmp = self.tmp_path / f"haproxy-{port}"
@@ -150,7 +159,7 @@ class Stack:
                 listen=LISTEN,
                 port=port,
                 tls=f" ssl crt {pem}" if tls else "",
-                http_rules=HAPROXY_HTTP_RULES if mode == "http" else "",
+                http_rules=(HAPROXY_HTTP_RULES if mode == "http" else "") + rules,
                 source=HAPROXY_SOURCE,
                 backend=backend,
                 send_proxy=f" {send_proxy}" if send_proxy else "",
@@ -248,3 +257,28 @@ def fetch(client: Callable[..., Client]) -> Callable[..., Seen]:
         return client(port, tls).get(**request)
 
     return fetch_once
+
+
+def _raw_exchange(port: int, data: bytes, seconds: float = 3.0) -> bytes:
+    """Send ``data`` from the client address; read until close or ``seconds`` pass."""
+    sock = socket.create_connection((LISTEN, port), CLIENT_TIMEOUT, source_address=(CLIENT, 0))
+    with sock:
+        sock.sendall(data)
+        deadline = time.monotonic() + seconds
+        chunks = []
+        while time.monotonic() < deadline:
+            sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                chunk = sock.recv(65536)
+            except (TimeoutError, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+@pytest.fixture
+def raw_exchange() -> Callable[..., bytes]:
+    """``raw_exchange(port, data, seconds=3.0)``: raw bytes in, everything answered out."""
+    return _raw_exchange

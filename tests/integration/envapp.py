@@ -64,3 +64,11 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
         "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     )
     return [body]
+
+
+def switching_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """``/switch`` answers ``101 Switching Protocols`` (which WSGI cannot do); else ``app``."""
+    if environ["PATH_INFO"] == "/switch":
+        start_response("101 Switching Protocols", [])
+        return [b""]
+    return app(environ, start_response)

@@ -58,6 +58,12 @@ class NotImplementedCoding(ProtocolError):
     status = 501
 
 
+class MethodNotImplemented(ProtocolError):
+    """501: a method the server never serves (CONNECT: WSGI has no tunnels)."""
+
+    status = 501
+
+
 class VersionNotSupported(ProtocolError):
     """505: a well-formed HTTP version other than 1.0 and 1.1."""
 

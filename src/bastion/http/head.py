@@ -11,6 +11,7 @@ from .errors import (
     BadRequest,
     ContentTooLarge,
     ExpectationFailed,
+    MethodNotImplemented,
     NotImplementedCoding,
     URITooLong,
     VersionNotSupported,
@@ -179,7 +180,10 @@ def _parse_other_form(
     if method == "CONNECT":
         if AUTHORITY_FORM_RE.fullmatch(target) is None:
             raise BadRequest("CONNECT requires an authority-form target")
-        return "", "", None
+        # RFC 9110 9.3.6: a 2xx answer would turn the connection into a tunnel that
+        # a proxy in front stops inspecting, while this server would go on parsing
+        # requests from it.  WSGI has no tunnels: refuse before any app sees it.
+        raise MethodNotImplemented("CONNECT is not supported")
     if target == "*":
         if method != "OPTIONS":
             raise BadRequest("asterisk-form target is only allowed with OPTIONS")

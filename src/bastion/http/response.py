@@ -16,7 +16,7 @@ from .grammar import STATUS_RE, TOKEN_RE
 from .memo import remember
 
 # How the body of a response is delimited on the wire.
-NO_BODY = 0  # HEAD, 1xx, 204, 304: the head is all there is
+NO_BODY = 0  # HEAD, 204, 304: the head is all there is
 LENGTH = 1  # Content-Length
 CHUNKED = 2  # Transfer-Encoding: chunked (HTTP/1.1 clients only)
 CLOSE_DELIMITED = 3  # the end of the connection ends the body (HTTP/1.0)
@@ -201,6 +201,10 @@ def _check_status(status: object) -> int:
     if type(status) is not str or _status_match(status) is None:
         raise ResponseError("invalid status line from application")
     code = int(status[:3])
+    if code < 200:
+        # An interim status (100 Continue, 101 Switching Protocols) sent as the final
+        # response would leave client and server disagreeing on what comes next.
+        raise ResponseError("informational (1xx) status from application")
     remember(_checked_statuses, status, code, _CHECKED_STATUSES_MAX)
     return code
 
@@ -262,8 +266,8 @@ def _render(
     length = head.content_length
     keep_alive = keep_alive and not head.close
     lines = [f"HTTP/1.1 {head.status}\r\n"]
-    if code < 200 or code == 204:
-        # RFC 9110 8.6: no Content-Length in 1xx and 204.
+    if code == 204:  # check_response refuses 1xx
+        # RFC 9110 8.6: no Content-Length in 204.
         framing = NO_BODY
         if length is not None:
             headers = [h for h in headers if h[0].lower() != "content-length"]
