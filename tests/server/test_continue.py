@@ -1,8 +1,10 @@
-"""``Expect: 100-continue`` (RFC 9110 10.1.1): the interim response waits for the app to read."""
+"""``Expect: 100-continue`` (RFC 9110 10.1.1): the event loop sends the interim response and
+buffers the body like any other, so a client that never sends its body holds no thread."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -55,25 +57,25 @@ def test_interim_response_for_a_chunked_body(serve_app):
         assert response.body == b"got:abcde"
 
 
-def test_app_that_never_reads_gets_no_interim_response(serve_app):
+def test_app_that_never_reads_still_gets_the_whole_body_first(serve_app):
     with serve_app(ignoring_app) as server, server.wire() as wire:
         wire.send(HEAD)
-        response = wire.read_response()
-        assert response.status == 403, "a final response, not 100 Continue, comes first"
-        assert CONTINUE not in response.head
-        assert response.body == b"no"
-
-
-def test_app_that_never_reads_announces_and_does_the_close(serve_app):
-    # RFC 9110 10.1.1: a server answering before reading the content SHOULD say
-    # whether it will close; the client is still holding the body back, so the
-    # connection cannot be reused and must say so.
-    with serve_app(ignoring_app) as server, server.wire() as wire:
-        wire.send(HEAD)
+        assert wire.read_head()[4] == CONTINUE
+        wire.send(b"hello")
         response = wire.read_response()
         assert response.status == 403
-        assert response.closes
-        assert wire.closed_by_server()
+        assert response.body == b"no"
+        assert not response.closes, "the body was read in full: the connection can be reused"
+        wire.send(HEAD)
+        assert wire.read_head()[4] == CONTINUE
+
+
+def test_no_interim_response_when_the_body_came_with_the_head(serve_app):
+    with serve_app(reading_app) as server, server.wire() as wire:
+        wire.send(HEAD + b"hello")
+        response = wire.read_response()
+        assert response.status == 200, "RFC 9110 10.1.1: the 100 may be omitted"
+        assert response.body == b"got:hello"
 
 
 def test_http10_expect_gets_no_interim_response(serve_app):
@@ -88,20 +90,44 @@ def test_http10_expect_gets_no_interim_response(serve_app):
         assert response.body == b"got:hello"
 
 
-def test_interim_response_is_sent_when_app_reads_not_before(serve_app):
-    may_read = threading.Event()
+def test_interim_response_comes_before_the_app_runs(serve_app):
+    called = threading.Event()
 
-    def slow_reader(environ, start_response):
-        assert may_read.wait(5)
+    def recording_reader(environ, start_response):
+        called.set()
         return reading_app(environ, start_response)
 
-    with serve_app(slow_reader) as server, server.wire() as wire:
+    with serve_app(recording_reader) as server, server.wire() as wire:
         wire.send(HEAD)
-        assert wire.nothing_within(0.3), "100 Continue was sent before the app asked for the body"
-        may_read.set()
         assert wire.read_head()[4] == CONTINUE
+        assert not called.wait(0.3), "the app runs only once the whole body has arrived"
         wire.send(b"hello")
         assert wire.read_response().body == b"got:hello"
+        assert called.is_set()
+
+
+def test_uploads_that_never_come_hold_no_thread(serve_app):
+    """The review's attack: more 100-continue connections than threads, each sending its
+    head and then nothing; a plain GET is answered at once."""
+    stalled = []
+    with serve_app(reading_app, threads=2) as server:
+        try:
+            for _ in range(6):
+                sock = server.connect()
+                sock.sendall(
+                    b"POST /up HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                    b"Content-Length: 100000000\r\n\r\n"
+                )
+                stalled.append(sock)
+            for sock in stalled:
+                assert sock.recv(64) == CONTINUE
+            started = time.monotonic()
+            response = server.request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=3.0)
+            assert response.status == 200
+            assert time.monotonic() - started < 1.0
+        finally:
+            for sock in stalled:
+                sock.close()
 
 
 def test_unsupported_expectation_gets_417(serve_app):

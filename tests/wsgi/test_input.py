@@ -1,4 +1,4 @@
-"""wsgi.input objects: PEP 3333 semantics of EMPTY_INPUT, body_input, FileInput and StreamInput."""
+"""wsgi.input objects: PEP 3333 semantics of EMPTY_INPUT, body_input and FileInput."""
 
 from __future__ import annotations
 
@@ -10,35 +10,7 @@ import tempfile
 import pytest
 from bastion_testing import read_digest
 
-from bastion.wsgi.input import EMPTY_INPUT, ClientDisconnected, FileInput, StreamInput, body_input
-
-
-class Feeder:
-    """A fill() callable handing out fixed pieces, then b"" (counting calls)."""
-
-    def __init__(self, pieces, error=None):
-        self.pieces = list(pieces)
-        self.error = error
-        self.calls = 0
-        self.ended = 0
-
-    def __call__(self) -> bytes:
-        self.calls += 1
-        if self.pieces:
-            return self.pieces.pop(0)
-        if self.error is not None:
-            raise self.error
-        self.ended += 1
-        assert self.ended == 1, "fill() called again after it returned b''"
-        return b""
-
-
-def stream(pieces, error=None):
-    feeder = Feeder(pieces, error)
-    first = []
-    inp = StreamInput(feeder, lambda: first.append(feeder.calls))
-    return inp, feeder, first
-
+from bastion.wsgi.input import EMPTY_INPUT, ClientDisconnected, FileInput, body_input
 
 _open_files: list = []
 
@@ -62,7 +34,6 @@ def spilled_file(data: bytes, position: int | None = None):
 
 def all_inputs(data: bytes):
     """Every kind of input holding ``data``, each fresh."""
-    pieces = [data[i : i + 3] for i in range(0, len(data), 3)]
     return [
         body_input(data),
         FileInput(spilled_file(data), len(data)),
@@ -72,9 +43,6 @@ def all_inputs(data: bytes):
         # and right after a newline.
         FileInput(spilled_file(data[7:] + b"STALE"), len(data) - 7, head=data[:7]),
         FileInput(spilled_file(data[11:] + b"STALE"), len(data) - 11, head=data[:11]),
-        StreamInput(Feeder(pieces)),
-        StreamInput(Feeder([data])),
-        StreamInput(Feeder([data[i : i + 1] for i in range(len(data))])),
     ]
 
 
@@ -219,250 +187,18 @@ def test_readlines_hint_stops_once_exceeded(index):
 
 
 def test_readlines_hint_nonpositive_means_all():
-    inp = StreamInput(Feeder([b"a\nb\n", b"c"]))
+    inp = body_input(b"a\nb\nc")
     assert inp.readlines(0) == [b"a\n", b"b\n", b"c"]
-
-
-# -- StreamInput specifics ------------------------------------------------
-
-
-def test_lines_spanning_many_fill_pieces():
-    inp = StreamInput(Feeder([b"ab", b"cd", b"e\nfg", b"h", b"\n", b"i"]))
-    assert inp.readline() == b"abcde\n"
-    assert inp.readline() == b"fgh\n"
-    assert inp.readline() == b"i"
-    assert inp.readline() == b""
-    assert inp.complete
-
-
-def test_readline_size_limit_across_pieces():
-    inp = StreamInput(Feeder([b"ab", b"cd", b"ef\n"]))
-    assert inp.readline(5) == b"abcde"
-    assert inp.readline(5) == b"f\n"
-    assert inp.readline(5) == b""
-
-
-def test_read_size_across_pieces_keeps_the_remainder():
-    inp = StreamInput(Feeder([b"abc", b"defgh", b"ij"]))
-    assert inp.read(4) == b"abcd"
-    assert inp.read(2) == b"ef"
-    assert inp.read(4) == b"ghij"
-    assert inp.read(4) == b""
-
-
-def test_mixed_read_and_readline():
-    inp = StreamInput(Feeder([b"head", b"er\nbo", b"dy\nrest"]))
-    assert inp.read(2) == b"he"
-    assert inp.readline() == b"ader\n"
-    assert inp.read(3) == b"bod"
-    assert inp.readline() == b"y\n"
-    assert inp.read() == b"rest"
-
-
-def test_on_first_read_called_once_before_fill():
-    inp, feeder, first = stream([b"abc", b"def"])
-    assert first == []
-    assert feeder.calls == 0
-    assert inp.read(1) == b"a"
-    assert first == [0]  # called before fill() was ever called
-    assert inp.read(5) == b"bcdef"
-    assert inp.read() == b""
-    assert first == [0]
-    assert not inp.read()
-    assert first == [0]
-
-
-def test_on_first_read_not_called_without_reading():
-    inp, feeder, first = stream([b"abc"])
-    assert inp.read(0) == b""
-    assert inp.readline(0) == b""
-    assert first == []
-    assert feeder.calls == 0
-    assert not inp.started
-    assert not inp.complete
-
-
-def test_on_first_read_optional():
-    inp = StreamInput(Feeder([b"x"]))
-    assert inp.read() == b"x"
-    assert inp.started
-
-
-def test_no_fill_after_end():
-    inp, feeder, _ = stream([b"abc"])
-    assert inp.read() == b"abc"
-    calls = feeder.calls
-    assert inp.complete
-    assert inp.read() == b""
-    assert inp.read(10) == b""
-    assert inp.readline() == b""
-    assert list(inp) == []
-    assert feeder.calls == calls  # never blocks once the body is complete
-
-
-def test_complete_only_after_end_seen():
-    inp = StreamInput(Feeder([b"abc"]))
-    assert inp.read(3) == b"abc"
-    assert not inp.complete  # the end has not been seen yet
-    assert inp.read(1) == b""
-    assert inp.complete
-
-
-def test_fill_error_propagates_and_sticks():
-    error = ClientDisconnected("client went away")
-    inp, feeder, _ = stream([b"abc"], error)
-    assert inp.read(2) == b"ab"
-    with pytest.raises(ClientDisconnected) as info:
-        inp.read(5)
-    assert info.value is error
-    calls = feeder.calls
-    # The bytes received before the failure are still there.
-    assert inp.read(1) == b"c"
-    with pytest.raises(ClientDisconnected):
-        inp.readline()
-    assert feeder.calls == calls  # not asked again
-    assert not inp.complete
-
-
-def test_read_all_error_keeps_received_bytes():
-    inp = StreamInput(Feeder([b"ab", b"cd"], ClientDisconnected("gone")))
-    assert inp.read(1) == b"a"
-    with pytest.raises(ClientDisconnected):
-        inp.read()
-    assert inp.read(3) == b"bcd"
-    with pytest.raises(ClientDisconnected):
-        inp.read(1)
+    assert FileInput(spilled_file(b"a\nb\nc"), 5).readlines(-1) == [b"a\n", b"b\n", b"c"]
 
 
 def test_client_disconnected_is_oserror():
     assert issubclass(ClientDisconnected, OSError)
 
 
-def test_other_fill_errors_propagate_from_readline():
-    class ProtocolError(Exception):
-        pass
-
-    inp = StreamInput(Feeder([b"no newline "], ProtocolError("bad chunk")))
-    with pytest.raises(ProtocolError):
-        inp.readline()
-    with pytest.raises(ProtocolError):
-        inp.read()
-
-
-def test_on_first_read_error_propagates():
-    def boom():
-        raise ClientDisconnected("cannot send 100 Continue")
-
-    feeder = Feeder([b"abc"])
-    inp = StreamInput(feeder, boom)
-    with pytest.raises(ClientDisconnected):
-        inp.read(1)
-    assert feeder.calls == 0
-    with pytest.raises(ClientDisconnected):
-        inp.read(1)
-    assert feeder.calls == 0
-
-
-# -- drain ----------------------------------------------------------------
-
-
-def test_drain_without_reading_skips_on_first_read():
-    inp, feeder, first = stream([b"abc", b"def"])
-    assert inp.drain(100) is True
-    assert first == []
-    assert inp.complete
-    assert feeder.ended == 1
-    assert inp.read() == b""
-
-
-def test_drain_limit_exceeded():
-    inp, feeder, first = stream([b"abc", b"def", b"ghi"])
-    assert inp.drain(5) is False
-    assert feeder.calls == 2  # stopped as soon as the limit was passed
-    assert not inp.complete
-    assert first == []
-    assert inp.read() == b""  # finished: no more fill() calls
-    assert feeder.calls == 2
-
-
-def test_drain_exact_limit_succeeds():
-    inp = StreamInput(Feeder([b"abc", b"def"]))
-    assert inp.drain(6) is True
-    assert inp.complete
-
-
-def test_drain_zero_limit():
-    assert StreamInput(Feeder([])).drain(0) is True
-    assert StreamInput(Feeder([b"x"])).drain(0) is False
-
-
-def test_drain_after_partial_read_ignores_buffered_bytes():
-    inp = StreamInput(Feeder([b"abcdefgh", b"ij"]))
-    assert inp.read(2) == b"ab"
-    assert inp.drain(2) is True  # only "ij" is newly received
-    assert inp.complete
-    assert inp.read() == b""
-
-
-def test_drain_after_complete():
-    inp = StreamInput(Feeder([b"abc"]))
-    assert inp.read() == b"abc"
-    assert inp.drain(0) is True
-
-
-def test_drain_fill_error_returns_false():
-    inp = StreamInput(Feeder([b"abc"], ClientDisconnected("gone")))
-    assert inp.drain(100) is False
-    assert not inp.complete
-    with pytest.raises(ClientDisconnected):
-        inp.read()
-
-
-def test_empty_input_drain():
-    assert EMPTY_INPUT.drain(0) is True
-
-
 # -- large bodies ---------------------------------------------------------
 
 SIZE = 5 * 1024 * 1024
-
-
-def test_large_stream_read_all():
-    data = os.urandom(SIZE)
-    pieces = [data[i : i + 65536] for i in range(0, SIZE, 65536)]
-    inp = StreamInput(Feeder(pieces))
-    out = inp.read()
-    assert len(out) == SIZE
-    assert hashlib.sha256(out).digest() == hashlib.sha256(data).digest()
-
-
-def test_large_stream_read_in_odd_sizes():
-    data = os.urandom(SIZE)
-    pieces = [data[i : i + 50000] for i in range(0, SIZE, 50000)]
-    inp = StreamInput(Feeder(pieces))
-    digest = hashlib.sha256()
-    total = 0
-    for _ in range(SIZE // 8191 + 2):
-        block = inp.read(8191)
-        if not block:
-            break
-        assert len(block) == 8191 or total + len(block) == SIZE
-        digest.update(block)
-        total += len(block)
-    assert total == SIZE
-    assert digest.digest() == hashlib.sha256(data).digest()
-
-
-def test_large_stream_lines():
-    line = b"x" * 1000 + b"\n"
-    data = line * 5000
-    pieces = [data[i : i + 4096] for i in range(0, len(data), 4096)]
-    inp = StreamInput(Feeder(pieces))
-    count = 0
-    for got in inp:
-        assert got == line
-        count += 1
-    assert count == 5000
 
 
 def test_large_spilled_file_body():

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from ..http import (
@@ -35,7 +34,7 @@ from ..http import (
     render_error,
 )
 from ..proxy_protocol import ProxyProtocolError, parse_proxy_header
-from ..wsgi.input import EMPTY_INPUT, ClientDisconnected, StreamInput
+from ..wsgi.input import EMPTY_INPUT, ClientDisconnected
 from .buffers import OutputQueue, SpillBuffer
 from .loop import READ, WRITE
 from .task import run_request
@@ -164,9 +163,11 @@ class Connection:
             return
         self.last_activity = now = server.loop.now
         if data:
-            if not self.phase_start:
+            if self.phase_start:
+                self.phase_bytes += len(data)
+            else:  # the first bytes of a new head: its clock owes nothing to earlier requests
                 self.phase_start = now
-            self.phase_bytes += len(data)
+                self.phase_bytes = len(data)
             if self.preamble is not None:
                 data = self._take_preamble(data)
                 if data is None:
@@ -215,8 +216,7 @@ class Connection:
                     parser.next_event()  # the EndOfMessage of a body-less request
                     self.dispatch(request, EMPTY_INPUT)
                     return
-                if request.expect_continue:
-                    self.dispatch(request, None)
+                if request.expect_continue and not parser.buffered and not self._send_continue():
                     return
                 self.request = request
                 self.body = SpillBuffer(self.server.inbuf_overflow, self.server.spill_files)
@@ -239,6 +239,25 @@ class Connection:
                     headers["content-length"] = str(len(body))  # type: ignore[arg-type]
                 self.dispatch(request, body.as_input())  # type: ignore[union-attr]
                 return
+
+    def _send_continue(self) -> bool:
+        """Send ``100 Continue`` from the loop; False (and closed) if the client cannot take it.
+
+        The body is then buffered here like any other, so a client that never sends it
+        holds no worker thread, only its slow-client clock.  Nothing else is queued on a
+        connection reading a head, so the 25 bytes fit in the socket's buffer unless the
+        client stopped reading long ago.
+        """
+        try:
+            sent = self.sock.send(CONTINUE)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            sent = -1
+        if sent != len(CONTINUE):
+            self.close()
+            return False
+        return True
 
     def dispatch(self, request: Request, body: Any) -> None:
         """Hand the connection to a worker for ``request``."""
@@ -471,41 +490,3 @@ class Connection:
     def abort_from_worker(self) -> None:
         """End the worker's turn on a dead client: the loop closes the socket."""
         self.server.loop.call_soon_threadsafe(self.close)
-
-    def stream_input(self) -> StreamInput:
-        """A wsgi.input reading the body from the socket as the app asks (worker only)."""
-        return StreamInput(self._fill, self._send_continue)
-
-    def _send_continue(self) -> None:
-        self.send(CONTINUE)
-        self.flush_blocking()
-
-    def _fill(self) -> bytes:
-        parser = self.parser
-        sock = self.sock
-        server = self.server
-        if not self.phase_start:
-            # The body clock starts when the application first asks for the body.
-            self.phase_start = time.monotonic()
-            self.phase_bytes = 0
-        while True:
-            event = parser.next_event()
-            kind = type(event)
-            if kind is Data:
-                return event.data  # type: ignore[attr-defined]
-            if event is not NEED_DATA:
-                return b""
-            left = self.phase_start + server.body_allowance(self.phase_bytes) - time.monotonic()
-            if left <= 0:
-                raise ClientDisconnected("request body timeout")
-            sock.settimeout(min(left, server.channel_timeout))
-            try:
-                data = sock.recv(server.body_recv_bytes)
-            except OSError as error:
-                raise ClientDisconnected(str(error)) from None
-            finally:
-                sock.settimeout(0.0)
-            if not data:
-                raise ClientDisconnected("client closed the connection inside the request body")
-            self.phase_bytes += len(data)
-            parser.feed(data)

@@ -13,7 +13,6 @@ from ..http import (
     LAST_CHUNK,
     LENGTH,
     NO_BODY,
-    ProtocolError,
     Request,
     ResponseError,
     ResponseHead,
@@ -33,11 +32,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("bastion.server")
 
-# How much of an unread streamed request body is read and discarded to keep
-# the connection; past this the connection closes instead.
-_DRAIN_LIMIT = 65536
-
-
 class AppOutputError(Exception):
     """The application broke the WSGI contract while producing its body."""
 
@@ -56,13 +50,11 @@ class Exchange:
         "request",
         "sent_body",
         "status_code",
-        "stream",
     )
 
-    def __init__(self, conn: Connection, request: Request, stream: Any = None) -> None:
+    def __init__(self, conn: Connection, request: Request) -> None:
         self.conn = conn
         self.request = request
-        self.stream = stream
         self.head: ResponseHead | None = None
         self.head_sent = False
         self.keep_alive = request.keep_alive
@@ -93,16 +85,11 @@ class Exchange:
             raise AssertionError("the application wrote body data before start_response")
         request = self.request
         server = self.conn.server
-        keep_alive = self.keep_alive
-        if keep_alive and self.stream is not None and not self.stream.started:
-            # RFC 9110 10.1.1: the client may still be holding the body back, so
-            # the connection cannot be reused; say so in this response.
-            keep_alive = False
         data, framing, keep_alive = render_head(
             head,
             request.method,
             request.version,
-            keep_alive,
+            self.keep_alive,
             http_date(server.clock()),
             server.ident,
             computed_length,
@@ -164,10 +151,7 @@ class Exchange:
 
 def run_request(conn: Connection, request: Request, body: Any) -> None:
     """Worker entry point: serve ``request`` on ``conn``, then hand the connection back."""
-    stream = None
-    if body is None:
-        body = stream = conn.stream_input()
-    exchange = Exchange(conn, request, stream)
+    exchange = Exchange(conn, request)
     watchdog = conn.server.watchdog
     try:
         if watchdog is None:
@@ -232,17 +216,13 @@ def _serve(conn: Connection, request: Request, body: Any, exchange: Exchange) ->
                 exchange.keep_alive = False
     try:
         _call_app(app, environ, exchange)
-        conn.keep_alive = exchange.keep_alive and (body is EMPTY_INPUT or _body_finished(body))
+        conn.keep_alive = exchange.keep_alive
     except ClientDisconnected:
         raise
     except RequestTimeout:
         conn.keep_alive = False
         if not exchange.head_sent:
             _send_error(conn, 504)
-    except ProtocolError as error:  # the body turned out malformed while the app read it
-        conn.keep_alive = False
-        if not exchange.head_sent:
-            _send_error(conn, error.status)
     except Exception as error:
         conn.keep_alive = False
         if isinstance(error, (ResponseError, AppOutputError, AssertionError)):
@@ -316,21 +296,6 @@ def _send_file(exchange: Exchange, wrapper: FileWrapper, params: tuple[int, int,
     exchange.sent_body += to_send
     exchange.finish()
     return True
-
-
-def _body_finished(body: Any) -> bool:
-    """True when the connection is positioned after the request body, so it can be reused.
-
-    A streamed body (``Expect: 100-continue``) the application left unread is
-    drained up to ``_DRAIN_LIMIT`` bytes; one it never started reading is not:
-    the client may still be holding it back, so the connection closes.
-    """
-    drain = getattr(body, "drain", None)
-    if drain is None:
-        return True
-    if not getattr(body, "started", True):
-        return False
-    return drain(_DRAIN_LIMIT)
 
 
 def _send_error(conn: Connection, status: int, detail: str | None = None) -> None:
