@@ -65,6 +65,8 @@ NOT_OPTIONS = frozenset(
         "validate_trusted_proxy_count",
         "validate_trusted_proxy_headers",
         "validate_trusted_proxy_mode",
+        # PEP 3333
+        "start_response",
     }
 )
 
