@@ -406,7 +406,8 @@ OPTIONS: tuple[Option, ...] = (
         c.integer(1),
         10000,
         "Most open client connections; beyond it new ones wait in the backlog. Each takes a "
-        "file descriptor: keep it below the process's open-files limit (ulimit -n).",
+        "file descriptor: at start-up bastion raises the soft open-files limit (ulimit -n) as "
+        "far as this needs, up to the hard limit, and warns if that is not enough.",
         "buffers",
         waitress_default=100,
         why_different="waitress's 100 silently stalls new clients once 100 keep-alive "

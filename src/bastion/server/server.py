@@ -20,6 +20,7 @@ from ..wsgi.filewrapper import FileWrapper
 from .access_log import AccessLog
 from .buffers import SpillFiles
 from .connection import IDLE, WORKER, Connection
+from .descriptors import EXHAUSTED, fit_open_files_limit
 from .listeners import Listener, create_listeners
 from .loop import READ, EventLoop
 from .watchdog import Watchdog
@@ -37,6 +38,9 @@ _BODY_RECV_BYTES = 262144
 _SPILL_FILES_KEPT = 64
 _SPILL_REUSE_FACTOR = 8
 _SPILL_TRIM_INTERVAL = 30.0
+# Out of file descriptors, accepting pauses until a connection closes or the next sweep
+# (a second later); the condition is logged at most once per this many seconds.
+_EXHAUSTED_LOG_INTERVAL = 60.0
 
 
 class Server:
@@ -79,6 +83,10 @@ class Server:
         self.ident = config.ident or None
         self.stopping = False
         self.accepting = False
+        # accept() ran out of descriptors: paused until a connection closes or the sweep.
+        self.descriptors_exhausted = False
+        self._exhausted_count = 0
+        self._exhausted_logged_at = float("-inf")
         self.connections: set[Connection] = set()
         # Everything that can refuse the configuration comes before binding.
         self.proxy_policy = _proxy_policy(config)
@@ -93,6 +101,7 @@ class Server:
         self.access_log: AccessLog | None = None
         self.listeners: list[Listener] = []
         prepare_process(config)
+        fit_open_files_limit(config.connection_limit)
         self.loop = EventLoop()
         try:
             self.listeners = create_listeners(config)
@@ -233,7 +242,9 @@ class Server:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as error:
-                if self.config.log_socket_errors:
+                if error.errno in EXHAUSTED:
+                    self._pause_exhausted(error)
+                elif self.config.log_socket_errors:
                     logger.warning("accept failed: %s", error)
                 return
             sock.setblocking(False)
@@ -254,6 +265,24 @@ class Server:
                 # New connections wait in the kernel's backlog until one closes.
                 self._stop_accepting()
                 return
+
+    def _pause_exhausted(self, error: OSError) -> None:
+        """Out of descriptors: stop accepting (the listener would stay readable and spin)."""
+        self._stop_accepting()
+        self.descriptors_exhausted = True
+        self._exhausted_count += 1
+        now = self.loop.now
+        if now - self._exhausted_logged_at >= _EXHAUSTED_LOG_INTERVAL:
+            logger.error(
+                "accept failed: %s; pausing new connections until one closes (%d such "
+                "failures since the last report; %d connections open). Raise the open-files "
+                "limit or lower connection_limit",
+                error.strerror,
+                self._exhausted_count,
+                len(self.connections),
+            )
+            self._exhausted_logged_at = now
+            self._exhausted_count = 0
 
     def _admit(self, conn: Connection, ip: str) -> bool:
         """Count ``conn`` against its address's max_connections_per_ip; False past that."""
@@ -284,6 +313,9 @@ class Server:
     def _sweep(self, now: float) -> None:
         for conn in list(self.connections):
             conn.check_timeout(now)
+        if self.descriptors_exhausted and len(self.connections) < self.connection_limit:
+            self.descriptors_exhausted = False
+            self._start_accepting()  # try again; a failing accept pauses again
 
 
 def _proxy_policy(config: Any) -> ProxyPolicy | None:
