@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("bastion.server")
 
+
 class AppOutputError(Exception):
     """The application broke the WSGI contract while producing its body."""
 
