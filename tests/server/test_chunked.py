@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import select
+import statistics
+import threading
+import time
 
 from bastion_testing import read_digest
 
@@ -144,3 +148,30 @@ def test_head_of_a_streamed_body_sends_no_body_and_keeps_the_connection(serve_ap
         wire.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         get = wire.read_response()
         assert get.body == b"first,second,third"
+
+
+def test_a_flood_of_tiny_chunks_does_not_stall_other_clients(serve_app):
+    """The review's case: one connection streaming 1-byte chunks made every other client
+    wait (384 ms median).  The loop now de-chunks one bounded run per round."""
+    data = os.urandom(1_500_000)
+    flood = b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    flood += chunks_of(data, 1)  # 9 MB on the wire
+    latencies = []
+    with serve_app(upload_app, threads=4) as server, server.wire(timeout=30) as wire:
+        sender = threading.Thread(target=wire.sock.sendall, args=(flood,))
+        sender.start()
+        try:
+            for _ in range(500):  # until the flood is answered
+                if select.select([wire.sock], [], [], 0)[0]:
+                    break
+                started = time.perf_counter()
+                response = server.request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                latencies.append(time.perf_counter() - started)
+                assert response.status == 200
+        finally:
+            sender.join(30)
+        answer = wire.read_response(timeout=30)
+    assert answer.body.endswith(f" {len(data)} {len(data)} -".encode())
+    assert answer.body.startswith(hashlib.sha256(data).hexdigest().encode())
+    assert len(latencies) >= 5, "the flood ended before other clients could be measured"
+    assert statistics.median(latencies) < 0.06, sorted(latencies)

@@ -59,7 +59,8 @@ CONTENT_LENGTH_RE = re.compile(r"[0-9]+")
 # chunk-ext-val = token / quoted-string.  The size is bounded to 16 digits.
 _QUOTED_STRING = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
 _CHUNK_EXT = f"(?:[ \\t]*;[ \\t]*{TOKEN}(?:[ \\t]*=[ \\t]*(?:{TOKEN}|{_QUOTED_STRING}))?)*"
-CHUNK_SIZE_LINE_RE = re.compile(f"([0-9A-Fa-f]{{1,16}})({_CHUNK_EXT})\\r\\n")
+# Matched against the raw bytes of the body, so a run of chunks is parsed in place.
+CHUNK_SIZE_LINE_RE = re.compile(f"([0-9A-Fa-f]{{1,16}})({_CHUNK_EXT})\\r\\n".encode("latin-1"))
 HEXDIG_RUN_RE = re.compile(r"[0-9A-Fa-f]*")
 
 # Response side: RFC 9112 4: status-line = HTTP-version SP status-code SP [ reason-phrase ]

@@ -83,6 +83,10 @@ FORBIDDEN_TRAILERS = frozenset(
     }
 )
 
+# Input bytes of whole chunks taken into one Data event: bounds the work one call does.
+_CHUNK_RUN_BYTES = 65536
+_chunk_size_line = CHUNK_SIZE_LINE_RE.match
+
 _CRLF = b"\r\n"
 _HEAD_END = b"\r\n\r\n"
 
@@ -364,6 +368,8 @@ class RequestParser:
                 del buf[:2]
                 self.state = CHUNK_SIZE
             elif state is CHUNK_SIZE:
+                if self._take_whole_chunks(pieces):
+                    break  # enough work for one event: the rest waits for the next call
                 if not self._read_chunk_size():
                     break
             else:  # TRAILERS
@@ -373,10 +379,48 @@ class RequestParser:
                     return self.next_event()
                 break
         if pieces:
-            return Data(pieces[0] if len(pieces) == 1 else b"".join(pieces))
+            return Data(b"".join(pieces))
         if self._eof:
             raise IncompleteMessage("connection closed inside a chunked body")
         return NEED_DATA
+
+    def _take_whole_chunks(self, pieces: list[bytes]) -> bool:
+        """Fast path for runs of chunks: take every complete, valid, non-last chunk in the
+        buffer (size line, data and CRLF all there) into ``pieces``, up to
+        ``_CHUNK_RUN_BYTES`` of input; True when it stopped at that bound.
+
+        Anything else (a partial chunk, the last chunk, an error, a limit) is left where
+        it starts for the general path, which meets it exactly as it would a byte at a time.
+        """
+        buf = self._buf
+        limits = self._limits
+        max_extension = limits.max_chunk_extension
+        max_total = limits.max_body_size
+        total = self._body_total
+        available = len(buf)
+        stop = min(available, _CHUNK_RUN_BYTES)
+        match = _chunk_size_line
+        pos = 0
+        while pos < stop:
+            found = match(buf, pos)
+            if found is None:
+                break
+            start = found.end()
+            if start - pos - 2 > max_extension:  # perhaps too long: the exact check decides
+                break
+            size = int(found.group(1), 16)
+            end = start + size
+            if not size or end + 2 > available or total + size > max_total:
+                break
+            if buf[end] != 13 or buf[end + 1] != 10:
+                break
+            pieces.append(buf[start:end])
+            total += size
+            pos = end + 2
+        if pos:
+            del buf[:pos]
+            self._body_total = total
+        return pos >= _CHUNK_RUN_BYTES
 
     def _read_chunk_size(self) -> bool:
         """Consume one chunk-size line; return False when it is not complete yet."""
@@ -390,8 +434,7 @@ class RequestParser:
             if len(buf) >= max_line:
                 self._raise_bad_size_line(bytes(buf[:max_line]))
             return False
-        line = buf[: end + 2].decode("latin-1")
-        match = CHUNK_SIZE_LINE_RE.fullmatch(line)
+        match = _chunk_size_line(buf, 0, end + 2)
         if match is None:
             self._raise_bad_size_line(buf[: end + 2])
         size_hex, extensions = match.groups()  # type: ignore[union-attr]

@@ -225,6 +225,12 @@ class Connection:
                 self.phase_bytes = 0
             elif kind is Data:
                 self.body.write(event.data)  # type: ignore[union-attr,attr-defined]
+                if self.request.chunked and parser.buffered:  # type: ignore[union-attr]
+                    # De-chunking costs per chunk: one event's worth per round of the
+                    # loop, so a flood of tiny chunks cannot starve other connections.
+                    self.watch(0)
+                    self.server.loop.call_soon(self._resume_body)
+                    return
             elif event is CONNECTION_CLOSED:
                 self.close()
                 return
@@ -258,6 +264,10 @@ class Connection:
             self.close()
             return False
         return True
+
+    def _resume_body(self) -> None:
+        if self.state == BODY:
+            self.advance()
 
     def dispatch(self, request: Request, body: Any) -> None:
         """Hand the connection to a worker for ``request``."""

@@ -42,6 +42,10 @@ class EventLoop:
         #: Called once per round of events, before the loop waits for more.
         self.before_wait: Callable[[], Any] = _nothing
 
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Run ``callback(*args)`` after this round of events (loop thread only)."""
+        self._pending.append((callback, args))
+
     def call_soon_threadsafe(self, callback: Callable[..., Any], *args: Any) -> None:
         """Run ``callback(*args)`` on the loop thread; callable from any thread."""
         self._pending.append((callback, args))
