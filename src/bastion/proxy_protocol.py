@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal, NamedTuple
 
+from ._forwarded import unmapped
+
 __all__ = [
     "V1_MAX_LENGTH",
     "V2_MAX_ADDRESS_LENGTH",
@@ -43,7 +45,8 @@ class ProxyProtocolError(ValueError):
 class ProxyInfo(NamedTuple):
     """What the header says about the connection.
 
-    Addresses are text (``"192.0.2.1"``, ``"2001:db8::1"``), ports ints. All four are None for
+    Addresses are text (``"192.0.2.1"``, ``"2001:db8::1"``; an IPv4-mapped IPv6 address is given
+    as IPv4, even in a TCP6 header), ports ints. All four are None for
     the LOCAL command (the proxy's own connection, e.g. a health check) and for the UNKNOWN and
     UNIX families: the server then keeps the real peer.
     """
@@ -140,7 +143,7 @@ def _v1_address(text: str, protocol: str) -> str:
             address = ipaddress.IPv6Address(text)
     except ValueError:
         raise ProxyProtocolError(f"PROXY v1 address is not a valid {protocol} address") from None
-    return str(address)
+    return str(unmapped(address))
 
 
 def _v1_port(text: str) -> int:
@@ -216,9 +219,9 @@ def _inet_info(family: Family, block: bytes, size: int) -> ProxyInfo:
     return ProxyInfo(
         "PROXY",
         family,
-        str(make(block[:size])),
+        str(unmapped(make(block[:size]))),
         int.from_bytes(ports[:2], "big"),
-        str(make(block[size : 2 * size])),
+        str(unmapped(make(block[size : 2 * size]))),
         int.from_bytes(ports[2:], "big"),
     )
 

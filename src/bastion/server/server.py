@@ -10,6 +10,7 @@ import time
 from functools import partial
 from typing import Any
 
+from .._forwarded import plain_ip
 from ..errors import ConfigError
 from ..http import Limits
 from ..privileges import drop_privileges, prepare_process
@@ -237,7 +238,10 @@ class Server:
                     logger.warning("accept failed: %s", error)
                 return
             sock.setblocking(False)
-            if sock.family != socket.AF_INET and sock.family != socket.AF_INET6:
+            if sock.family == socket.AF_INET6:
+                # A dual-stack listener names IPv4 clients ::ffff:a.b.c.d.
+                addr = (plain_ip(addr[0]), *addr[1:])
+            elif sock.family != socket.AF_INET:
                 addr = None
             peers = self.preamble_peers
             if peers is not None and not (peers.unix if addr is None else peers.contains(addr[0])):
