@@ -435,8 +435,8 @@ def _apply(environ: dict[str, Any], found: Mapping[str, Any]) -> None:
     client = found.get("client")
     if client is not None and client.address is not None:
         environ["REMOTE_ADDR"] = environ["REMOTE_HOST"] = client.address
-        if client.port is not None:
-            environ["REMOTE_PORT"] = client.port
+        # The peer's port belongs to the proxy: with the client's unknown, none is given.
+        environ["REMOTE_PORT"] = client.port or ""
     prefix = found.get("prefix")
     if prefix is not None:
         environ["SCRIPT_NAME"] = prefix + environ.get("SCRIPT_NAME", "")
