@@ -225,6 +225,14 @@ def parse_proto(text: str) -> str:
     return proto
 
 
+def parse_protocol(text: str) -> str:
+    """X-Forwarded-Protocol: a scheme as :func:`parse_proto` reads it, or ``ssl`` for https.
+
+    ``ssl`` is what gunicorn's default ``secure_scheme_headers`` expects a proxy to send.
+    """
+    return "https" if text.lower() == "ssl" else parse_proto(text)
+
+
 def parse_flag(text: str) -> str:
     """X-Forwarded-SSL style on/off flags (on, true, 1, yes / off, false, 0, no) as a scheme."""
     try:
