@@ -247,6 +247,17 @@ OPTIONS: tuple[Option, ...] = (
         "proxy",
         waitress=False,
     ),
+    Option(
+        "proxy_protocol_headers",
+        c.to_bool,
+        False,
+        "With proxy_protocol, also apply trusted_proxy_headers. Turn on only behind a balancer "
+        "in HTTP mode that sets those headers itself (HAProxy 'mode http' with send-proxy). "
+        "Off, the preamble alone names the client and every forwarding header is removed: a "
+        "balancer in TCP mode passes on whatever the client wrote. See docs/proxies.md.",
+        "proxy",
+        waitress=False,
+    ),
     # -- trusted hosts --------------------------------------------------------------------------
     Option(
         "allowed_hosts",
