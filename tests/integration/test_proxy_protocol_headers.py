@@ -3,6 +3,7 @@
 ``mode tcp`` passes the client's bytes through, headers included, on HAProxy's trusted
 connection: the preamble must be all bastion believes (security review, issue 9, point 8).
 ``mode http`` sets the headers itself, and may be trusted with --proxy-protocol-headers.
+With ``send-proxy-v2-ssl`` the preamble also says whether the client came over TLS.
 """
 
 from __future__ import annotations
@@ -51,3 +52,16 @@ def test_http_mode_with_the_opt_in_trusts_what_haproxy_sets(stack, fetch):
         "HTTP_X_FORWARDED_FOR": "127.0.0.2",
         "HTTP_X_FORWARDED_PROTO": "http",
     }
+
+
+@pytest.mark.parametrize(("tls", "scheme"), [(True, "https"), (False, "http")])
+def test_tcp_mode_send_proxy_v2_ssl_gives_the_scheme(stack, fetch, tls, scheme):
+    backend = stack.bastion("--proxy-protocol", "--trusted-proxy", "127.0.0.3")
+    front = stack.haproxy(backend, tls=tls, mode="tcp", send_proxy="send-proxy-v2-ssl")
+
+    seen = fetch(front, tls=tls, host="www.example.test", headers=[FORGED[1]])
+
+    assert seen.status == 200, stack.logs()
+    assert seen.environ["REMOTE_ADDR"] == "127.0.0.2"
+    assert seen.environ["wsgi.url_scheme"] == scheme
+    assert seen.environ["proxy_headers"] == {}

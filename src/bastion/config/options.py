@@ -242,8 +242,9 @@ OPTIONS: tuple[Option, ...] = (
         c.to_bool,
         False,
         "Expect HAProxy's PROXY protocol (v1 or v2) preamble on every connection and take "
-        "REMOTE_ADDR and REMOTE_PORT from it. Accepted only from trusted_proxy peers (others "
-        "are disconnected); requires trusted_proxy. A malformed preamble closes the connection.",
+        "REMOTE_ADDR and REMOTE_PORT from it, and wsgi.url_scheme from a v2 SSL TLV "
+        "(send-proxy-v2-ssl). Accepted only from trusted_proxy peers (others are "
+        "disconnected); requires trusted_proxy. A malformed preamble closes the connection.",
         "proxy",
         waitress=False,
     ),

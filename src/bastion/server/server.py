@@ -115,6 +115,13 @@ class Server:
             )
             for listener in self.listeners
         }
+        # PROXY v2's SSL TLV decides the scheme of its connection: a template for each answer.
+        self.scheme_templates = {
+            (listener, ssl): template.with_url_scheme("https" if ssl else "http")
+            for listener, template in self.templates.items()
+            for ssl in (False, True)
+            if config.proxy_protocol
+        }
         self._accept_callbacks = {
             listener: partial(self._on_accept, listener) for listener in self.listeners
         }
