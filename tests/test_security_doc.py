@@ -37,6 +37,7 @@ EXTRA = (
     "unix_socket_perms",
     "trusted_proxy",
     "proxy_protocol",
+    "proxy_protocol_headers",
 )
 
 # A recommended configuration that relies on deprecated behaviour fails.

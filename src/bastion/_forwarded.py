@@ -103,23 +103,49 @@ def parse_port(text: str) -> str:
     return str(port)
 
 
+def unmapped(ip: IPv4Address | IPv6Address) -> IPv4Address | IPv6Address:
+    """``ip``, or the IPv4 address an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``) stands for.
+
+    A dual-stack socket reports IPv4 clients in the mapped form; every address bastion
+    compares or reports goes through here, so one client has one spelling.
+    """
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def plain_ip(text: str) -> str:
+    """A socket's address text with an IPv4-mapped IPv6 address given as IPv4; else as is."""
+    if not text.startswith("::ffff:"):
+        return text
+    try:
+        return str(unmapped(IPv6Address(text)))
+    except ValueError:
+        return text
+
+
 def parse_ip(text: str) -> str:
-    """An IPv4 or IPv6 address in its canonical text form (no zone, no brackets)."""
+    """An IPv4 or IPv6 address in its canonical text form (no zone, no brackets, unmapped)."""
     if "%" in text or not text.isascii():
         raise InvalidValue("not an IP address")
     try:
-        return str(ip_address(text))
+        return str(unmapped(ip_address(text)))
     except ValueError:
         raise InvalidValue("not an IP address") from None
 
 
-def _parse_ipv6(text: str) -> str:
+def _ipv6(text: str) -> IPv6Address:
     if "%" in text or not text.isascii():
         raise InvalidValue("not an IPv6 address")
     try:
-        return str(IPv6Address(text))
+        return IPv6Address(text)
     except ValueError:
         raise InvalidValue("not an IPv6 address") from None
+
+
+def _parse_ipv6_node(text: str) -> str:
+    """A bracketed client address: IPv6, or IPv4 when it is IPv4-mapped."""
+    return str(unmapped(_ipv6(text)))
 
 
 def parse_address(entry: str) -> Node:
@@ -134,7 +160,7 @@ def parse_address(entry: str) -> Node:
             raise InvalidValue("unterminated IPv6 bracket")
         if rest and not rest.startswith(":"):
             raise InvalidValue("garbage after IPv6 address")
-        return Node(_parse_ipv6(inner), parse_port(rest[1:]) if rest else None)
+        return Node(_parse_ipv6_node(inner), parse_port(rest[1:]) if rest else None)
     if entry.count(":") == 1:
         host, _, port = entry.partition(":")
         try:
@@ -150,7 +176,7 @@ def parse_node(text: str) -> Node:
         inner, bracket, rest = text[1:].partition("]")
         if not bracket:
             raise InvalidValue("unterminated IPv6 bracket")
-        address: str | None = _parse_ipv6(inner)
+        address: str | None = _parse_ipv6_node(inner)
         if rest and not rest.startswith(":"):
             raise InvalidValue("garbage after IPv6 address")
         port_text = rest[1:] if rest else None
@@ -177,7 +203,7 @@ def parse_host(text: str) -> tuple[str, str | None]:
         inner, bracket, rest = text[1:].partition("]")
         if not bracket:
             raise InvalidValue("unterminated IPv6 bracket")
-        name = "[" + _parse_ipv6(inner) + "]"
+        name = "[" + str(_ipv6(inner)) + "]"
     else:
         name, colon, port = text.partition(":")
         if not _REG_NAME.fullmatch(name):
@@ -197,6 +223,14 @@ def parse_proto(text: str) -> str:
     if proto not in ("http", "https"):
         raise InvalidValue("scheme is not http or https")
     return proto
+
+
+def parse_protocol(text: str) -> str:
+    """X-Forwarded-Protocol: a scheme as :func:`parse_proto` reads it, or ``ssl`` for https.
+
+    ``ssl`` is what gunicorn's default ``secure_scheme_headers`` expects a proxy to send.
+    """
+    return "https" if text.lower() == "ssl" else parse_proto(text)
 
 
 def parse_flag(text: str) -> str:
@@ -260,6 +294,7 @@ def parse_forwarded(value: str) -> list[tuple[Forwarded, int]]:
 # -- trusted addresses -----------------------------------------------------------------------
 
 _LOOPBACK = (IPv4Network("127.0.0.0/8"), IPv6Network("::1/128"))
+_MAPPED = IPv6Network("::ffff:0:0/96")
 _KEYWORDS = ("*", "local", "unix")
 
 
@@ -286,7 +321,7 @@ def validate_trusted_proxy(value: Any) -> tuple[str, ...] | None:
             result.append(entry.lower())
             continue
         try:
-            result.append(str(ip_network(entry.strip("[]"), strict=True)))
+            result.append(str(_unmapped_network(ip_network(entry.strip("[]"), strict=True))))
         except ValueError:
             raise ValueError(
                 f"trusted_proxy: {entry!r} is not an IP address, a CIDR network (host bits "
@@ -325,8 +360,7 @@ class TrustedPeers:
             ip = ip_address(address.strip("[]"))
         except ValueError:
             return False
-        if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
+        ip = unmapped(ip)
         return any(ip in net for net in self.networks)
 
     def trusts(self, environ: Mapping[str, Any]) -> bool:
@@ -337,6 +371,13 @@ class TrustedPeers:
         if peer is None:
             peer = environ.get("REMOTE_ADDR")
         return isinstance(peer, str) and self.contains(peer)
+
+
+def _unmapped_network(net: IPv4Network | IPv6Network) -> IPv4Network | IPv6Network:
+    """An IPv4-mapped IPv6 network (``::ffff:10.0.0.0/104``) as the IPv4 one it stands for."""
+    if isinstance(net, IPv6Network) and net.prefixlen >= 96 and net.subnet_of(_MAPPED):
+        return IPv4Network((unmapped(net.network_address), net.prefixlen - 96))
+    return net
 
 
 def _is_loopback(net: IPv4Network | IPv6Network) -> bool:

@@ -31,6 +31,7 @@ from ._forwarded import (
     parse_port,
     parse_prefix,
     parse_proto,
+    parse_protocol,
     single,
     unquote,
     validate_trusted_proxy,
@@ -68,14 +69,24 @@ PROXY_HEADERS = frozenset(
     }
 )
 
-#: Every header bastion knows, by category in precedence order (mod_wsgi's synonyms).
+#: Every header bastion knows, by category in precedence order: mod_wsgi's synonyms, and
+#: those other ecosystems' proxy helpers read (X-Cluster-Client-IP, X-Url-Scheme,
+#: X-Forwarded-Protocol), so that an untrusted peer cannot pass any of them on.
 CATEGORIES: Mapping[str, tuple[str, ...]] = {
-    "client address": ("forwarded", "x-forwarded-for", "x-real-ip", "x-client-ip"),
+    "client address": (
+        "forwarded",
+        "x-forwarded-for",
+        "x-real-ip",
+        "x-client-ip",
+        "x-cluster-client-ip",
+    ),
     "scheme": (
         "forwarded",
         "x-forwarded-proto",
         "x-forwarded-scheme",
         "x-scheme",
+        "x-forwarded-protocol",
+        "x-url-scheme",
         "x-forwarded-ssl",
         "x-forwarded-https",
         "x-https",
@@ -159,9 +170,12 @@ def validate_trusted_proxy_mode(value: Any) -> str:
 _SINGLE_VALUED: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("x-real-ip", "client", parse_address),
     ("x-client-ip", "client", parse_address),
+    ("x-cluster-client-ip", "client", parse_address),
     ("x-forwarded-proto", "scheme", parse_proto),
     ("x-forwarded-scheme", "scheme", parse_proto),
     ("x-scheme", "scheme", parse_proto),
+    ("x-forwarded-protocol", "scheme", parse_protocol),
+    ("x-url-scheme", "scheme", parse_proto),
     ("x-forwarded-ssl", "scheme", parse_flag),
     ("x-forwarded-https", "scheme", parse_flag),
     ("x-https", "scheme", parse_flag),
@@ -435,8 +449,8 @@ def _apply(environ: dict[str, Any], found: Mapping[str, Any]) -> None:
     client = found.get("client")
     if client is not None and client.address is not None:
         environ["REMOTE_ADDR"] = environ["REMOTE_HOST"] = client.address
-        if client.port is not None:
-            environ["REMOTE_PORT"] = client.port
+        # The peer's port belongs to the proxy: with the client's unknown, none is given.
+        environ["REMOTE_PORT"] = client.port or ""
     prefix = found.get("prefix")
     if prefix is not None:
         environ["SCRIPT_NAME"] = prefix + environ.get("SCRIPT_NAME", "")

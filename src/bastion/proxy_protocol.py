@@ -12,7 +12,11 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal, NamedTuple
 
+from ._forwarded import unmapped
+
 __all__ = [
+    "PP2_CLIENT_SSL",
+    "PP2_TYPE_SSL",
     "V1_MAX_LENGTH",
     "V2_MAX_ADDRESS_LENGTH",
     "V2_SIGNATURE",
@@ -43,9 +47,12 @@ class ProxyProtocolError(ValueError):
 class ProxyInfo(NamedTuple):
     """What the header says about the connection.
 
-    Addresses are text (``"192.0.2.1"``, ``"2001:db8::1"``), ports ints. All four are None for
+    Addresses are text (``"192.0.2.1"``, ``"2001:db8::1"``; an IPv4-mapped IPv6 address is given
+    as IPv4, even in a TCP6 header), ports ints. All four are None for
     the LOCAL command (the proxy's own connection, e.g. a health check) and for the UNKNOWN and
-    UNIX families: the server then keeps the real peer.
+    UNIX families: the server then keeps the real peer. ``ssl`` is what a v2 PP2_TYPE_SSL TLV
+    says of the client's connection to the proxy: True for TLS (its PP2_CLIENT_SSL flag), False
+    for none; None without that TLV, and always for LOCAL and v1.
     """
 
     command: Command
@@ -54,10 +61,11 @@ class ProxyInfo(NamedTuple):
     source_port: int | None
     dest_addr: str | None
     dest_port: int | None
+    ssl: bool | None = None
 
 
-def _no_address(command: Command, family: Family) -> ProxyInfo:
-    return ProxyInfo(command, family, None, None, None, None)
+def _no_address(command: Command, family: Family, ssl: bool | None = None) -> ProxyInfo:
+    return ProxyInfo(command, family, None, None, None, None, ssl)
 
 
 def parse_proxy_header(
@@ -140,7 +148,7 @@ def _v1_address(text: str, protocol: str) -> str:
             address = ipaddress.IPv6Address(text)
     except ValueError:
         raise ProxyProtocolError(f"PROXY v1 address is not a valid {protocol} address") from None
-    return str(address)
+    return str(unmapped(address))
 
 
 def _v1_port(text: str) -> int:
@@ -170,6 +178,10 @@ _FAMILIES: dict[int, tuple[Family, int | None]] = {
     0x32: ("UNKNOWN", 216),
 }
 _TLV_HEADER_LENGTH = 3
+PP2_TYPE_SSL = 0x20
+PP2_CLIENT_SSL = 0x01
+# PP2_TYPE_SSL's value: the client flags (1 byte) and the verify result (4), then sub-TLVs.
+_SSL_TLV_MIN_LENGTH = 5
 
 
 def _parse_v2(data: bytes | bytearray, max_length: int) -> tuple[int, ProxyInfo] | None:
@@ -202,35 +214,49 @@ def _parse_v2(data: bytes | bytearray, max_length: int) -> tuple[int, ProxyInfo]
     block = bytes(data[V2_FIXED_LENGTH:total])
     if len(block) < address_length:
         raise ProxyProtocolError("PROXY v2 address block is truncated")
-    _check_tlvs(block[address_length:])
+    ssl = _read_tlvs(block[address_length:])
     if family == "TCP4":
-        return total, _inet_info("TCP4", block, 4)
+        return total, _inet_info("TCP4", block, 4, ssl)
     if family == "TCP6":
-        return total, _inet_info("TCP6", block, 16)
-    return total, _no_address("PROXY", family)
+        return total, _inet_info("TCP6", block, 16, ssl)
+    return total, _no_address("PROXY", family, ssl)
 
 
-def _inet_info(family: Family, block: bytes, size: int) -> ProxyInfo:
+def _inet_info(family: Family, block: bytes, size: int, ssl: bool | None) -> ProxyInfo:
     make = ipaddress.IPv4Address if size == 4 else ipaddress.IPv6Address
     ports = block[2 * size : 2 * size + 4]
     return ProxyInfo(
         "PROXY",
         family,
-        str(make(block[:size])),
+        str(unmapped(make(block[:size]))),
         int.from_bytes(ports[:2], "big"),
-        str(make(block[size : 2 * size])),
+        str(unmapped(make(block[size : 2 * size]))),
         int.from_bytes(ports[2:], "big"),
+        ssl,
     )
 
 
-def _check_tlvs(tlvs: bytes) -> None:
-    """Skip the type-length-value vectors after the addresses; they must fill the rest exactly."""
+def _read_tlvs(tlvs: bytes) -> bool | None:
+    """Walk the type-length-value vectors after the addresses; they must fill the rest exactly.
+
+    Returns the PP2_TYPE_SSL verdict (see ``ProxyInfo.ssl``); every other TLV is skipped.
+    """
     # Each step advances by at least 3 bytes through at most max_length bytes.
+    ssl = None
     position = 0
     while position < len(tlvs):
         if len(tlvs) - position < _TLV_HEADER_LENGTH:
             raise ProxyProtocolError("PROXY v2 TLV is truncated")
+        kind = tlvs[position]
         size = int.from_bytes(tlvs[position + 1 : position + 3], "big")
-        position += _TLV_HEADER_LENGTH + size
+        value = position + _TLV_HEADER_LENGTH
+        position = value + size
         if position > len(tlvs):
             raise ProxyProtocolError("PROXY v2 TLV is truncated")
+        if kind == PP2_TYPE_SSL:
+            if ssl is not None:
+                raise ProxyProtocolError("PROXY v2 SSL TLV is repeated")
+            if size < _SSL_TLV_MIN_LENGTH:
+                raise ProxyProtocolError("PROXY v2 SSL TLV is truncated")
+            ssl = bool(tlvs[value] & PP2_CLIENT_SSL)
+    return ssl

@@ -62,6 +62,7 @@ BASTION_OWN = {
     "access_log_format": "combined",
     "trusted_proxy_mode": "count",
     "proxy_protocol": False,
+    "proxy_protocol_headers": False,
     "unix_socket_owner": None,
     "max_connections_per_ip": 0,
     "max_queued_requests": 512,

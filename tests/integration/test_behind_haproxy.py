@@ -46,10 +46,9 @@ def test_proxy_protocol_gives_the_client_address_and_port(stack, client, mode, s
         assert environ["REMOTE_PORT"] == str(connection.port)
         assert environ["wsgi.url_scheme"] == "http"
         assert environ["HTTP_HOST"] == "www.example.test"
-        # Only X-Forwarded-Proto is trusted (waitress's default with trusted_proxy alone); in
-        # http mode HAProxy, a trusted peer, sends it, and its X-Forwarded-For is removed.
-        expected = {"HTTP_X_FORWARDED_PROTO": "http"} if mode == "http" else {}
-        assert environ["proxy_headers"] == expected
+        # The preamble alone names the client: without --proxy-protocol-headers even the
+        # headers HAProxy sets in http mode are removed.
+        assert environ["proxy_headers"] == {}
 
 
 def test_proxy_protocol_from_a_proxy_that_is_not_trusted_is_refused(stack, fetch):
@@ -68,10 +67,12 @@ def test_proxy_protocol_required_when_enabled(stack, fetch):
 
 
 def test_proxy_protocol_and_forwarded_proto_together(stack, fetch):
-    # The preamble gives the client's address; the header, sent by the trusted proxy itself
-    # (127.0.0.3), gives the scheme.  Trust is judged by the proxy's address, not the client's.
+    # HAProxy in http mode, and the opt-in: the preamble gives the client's address; the
+    # header, sent by the trusted proxy itself (127.0.0.3), gives the scheme.  Trust is judged
+    # by the proxy's address, not the client's.
     backend = stack.bastion(
         "--proxy-protocol",
+        "--proxy-protocol-headers",
         "--trusted-proxy",
         "127.0.0.3",
         "--trusted-proxy-headers",

@@ -93,9 +93,12 @@ FORGED = {
     "HTTP_X_FORWARDED_FOR": "192.0.2.1",
     "HTTP_X_REAL_IP": "192.0.2.1",
     "HTTP_X_CLIENT_IP": "192.0.2.1",
+    "HTTP_X_CLUSTER_CLIENT_IP": "192.0.2.1",
     "HTTP_X_FORWARDED_PROTO": "https",
     "HTTP_X_FORWARDED_SCHEME": "https",
     "HTTP_X_SCHEME": "https",
+    "HTTP_X_FORWARDED_PROTOCOL": "https",
+    "HTTP_X_URL_SCHEME": "https",
     "HTTP_X_FORWARDED_SSL": "on",
     "HTTP_X_FORWARDED_HTTPS": "on",
     "HTTP_X_HTTPS": "on",
@@ -111,7 +114,7 @@ FORGED = {
 
 def test_forged_table_covers_every_known_header():
     assert {key[5:] for key in FORGED} == ALL_PROXY_HEADERS
-    assert len(KNOWN_PROXY_HEADERS) == len(ALL_PROXY_HEADERS) == 17
+    assert len(KNOWN_PROXY_HEADERS) == len(ALL_PROXY_HEADERS) == 20
 
 
 @pytest.mark.parametrize("trusted_proxy", ["10.0.0.1", "10.0.0.0/8", None])

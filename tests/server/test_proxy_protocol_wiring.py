@@ -22,7 +22,8 @@ def addr_app(environ, start_response):
 
 
 GET = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
-HEADERS = {"trusted_proxy_headers": "x-forwarded-proto"}
+# The forwarding headers count behind the preamble only with proxy_protocol_headers.
+HEADERS = {"proxy_protocol_headers": True, "trusted_proxy_headers": "x-forwarded-proto"}
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 
 
@@ -32,7 +33,7 @@ def v2_tcp4(src: str, dst: str, sport: int, dport: int) -> bytes:
 
 
 def test_v1_preamble_from_a_trusted_peer_sets_remote_addr_and_port(serve_app):
-    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1", **HEADERS}
+    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1"}
     with serve_app(addr_app, **options) as server:
         response = server.request(b"PROXY TCP4 198.51.100.20 127.0.0.1 40123 80\r\n" + GET)
     assert response.status == 200
@@ -40,7 +41,7 @@ def test_v1_preamble_from_a_trusted_peer_sets_remote_addr_and_port(serve_app):
 
 
 def test_v2_preamble_then_keep_alive_requests_keep_the_address(serve_app):
-    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.0/8", **HEADERS}
+    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.0/8"}
     with serve_app(addr_app, **options) as server, server.wire() as wire:
         wire.send(v2_tcp4("203.0.113.5", "127.0.0.1", 5555, 80) + GET)
         assert wire.read_response().body == b"203.0.113.5 5555"
@@ -49,7 +50,7 @@ def test_v2_preamble_then_keep_alive_requests_keep_the_address(serve_app):
 
 
 def test_the_preamble_may_arrive_one_byte_at_a_time(serve_app):
-    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1", **HEADERS}
+    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1"}
     data = b"PROXY TCP4 192.0.2.9 127.0.0.1 1000 80\r\n"
     with serve_app(addr_app, **options) as server, server.wire() as wire:
         for byte in data:
@@ -59,14 +60,14 @@ def test_the_preamble_may_arrive_one_byte_at_a_time(serve_app):
 
 
 def test_a_malformed_preamble_closes_without_a_response(serve_app):
-    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1", **HEADERS}
+    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1"}
     with serve_app(addr_app, **options) as server:
         reply = server.exchange(b"PROXY TCP4 not-an-ip 127.0.0.1 1 80\r\n" + GET)
     assert reply == b""
 
 
 def test_a_peer_that_is_not_trusted_is_disconnected(serve_app):
-    options = {"proxy_protocol": True, "trusted_proxy": "192.0.2.1", **HEADERS}
+    options = {"proxy_protocol": True, "trusted_proxy": "192.0.2.1"}
     with serve_app(addr_app, **options) as server:
         try:
             reply = server.exchange(b"PROXY TCP4 198.51.100.1 127.0.0.1 1 80\r\n" + GET)
@@ -76,7 +77,7 @@ def test_a_peer_that_is_not_trusted_is_disconnected(serve_app):
 
 
 def test_a_request_without_the_preamble_is_refused(serve_app):
-    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1", **HEADERS}
+    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1"}
     with serve_app(addr_app, **options) as server:
         assert server.exchange(GET) == b""
 
@@ -93,8 +94,9 @@ def proto_app(environ, start_response):
 
 
 def test_forwarding_headers_after_a_preamble_are_judged_by_the_proxy_not_the_client(serve_app):
-    # HAProxy with send-proxy-v2 and X-Forwarded-Proto: the preamble names the client
-    # (198.51.100.7, not trusted), while the headers come from the proxy (127.0.0.1, trusted).
+    # HAProxy in HTTP mode with send-proxy-v2 and X-Forwarded-Proto, and the opt-in: the
+    # preamble names the client (198.51.100.7, not trusted), while the headers come from the
+    # proxy (127.0.0.1, trusted).
     options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1", **HEADERS}
     request = b"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: https\r\n\r\n"
     with serve_app(proto_app, **options) as server:
@@ -118,7 +120,7 @@ def test_forwarding_headers_without_a_trusted_header_set_are_still_dropped(serve
 
 def test_the_access_log_shows_the_client_from_the_preamble(serve_app, tmp_path):
     target = tmp_path / "access.log"
-    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1", **HEADERS}
+    options = {"proxy_protocol": True, "trusted_proxy": "127.0.0.1"}
     with serve_app(addr_app, access_log=str(target), **options) as server:
         server.request(b"PROXY TCP4 198.51.100.8 127.0.0.1 4000 80\r\n" + GET)
     assert target.read_text(encoding="utf-8").startswith("198.51.100.8 - - [")

@@ -4,7 +4,8 @@ Building converts every value, then applies the rules that span options, as wait
 host/port, listen, unix_socket and sockets are alternatives (two of them from the same
 source is an error; from different sources, the higher-precedence one wins); ``listen``
 ends up as the tuple of ``(host, port)`` pairs to bind; the trusted_proxy* options
-require ``trusted_proxy``.
+require ``trusted_proxy``; with ``proxy_protocol`` the preamble alone names the client
+unless ``proxy_protocol_headers`` lets the forwarding headers count.
 """
 
 from __future__ import annotations
@@ -185,8 +186,31 @@ def _resolve_proxy(values: dict[str, Any], origins: dict[str, str]) -> None:
             option="proxy_protocol",
             source=origins["proxy_protocol"],
         )
+    if values["proxy_protocol_headers"] and not values["proxy_protocol"]:
+        raise ConfigError(
+            "proxy_protocol_headers applies only with proxy_protocol: without the preamble, "
+            "trusted_proxy_headers from trusted_proxy peers count already",
+            option="proxy_protocol_headers",
+            source=origins["proxy_protocol_headers"],
+        )
     if values["trusted_proxy_count"] is None:
         values["trusted_proxy_count"] = 1
+    if values["proxy_protocol"] and not values["proxy_protocol_headers"]:
+        # Behind a TCP-mode balancer every header is the client's own (docs/proxies.md).
+        if values["trusted_proxy_headers"]:
+            warnings.warn(
+                "proxy_protocol without proxy_protocol_headers: the PROXY preamble names the "
+                "client, and trusted_proxy_headers are ignored and removed from every request; "
+                "turn on proxy_protocol_headers only behind a balancer in HTTP mode that sets "
+                "them",
+                UserWarning,
+                stacklevel=4,
+            )
+            values["trusted_proxy_headers"] = frozenset()
+            origins["trusted_proxy_headers"] = (
+                "ignored: proxy_protocol without proxy_protocol_headers"
+            )
+        return
     if proxy is None and values["trusted_proxy_headers"]:
         # Headers named with no proxy: trusted from this machine's peers only
         # (docs/proxies.md); waitress refuses this combination.

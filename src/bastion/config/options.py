@@ -242,8 +242,20 @@ OPTIONS: tuple[Option, ...] = (
         c.to_bool,
         False,
         "Expect HAProxy's PROXY protocol (v1 or v2) preamble on every connection and take "
-        "REMOTE_ADDR and REMOTE_PORT from it. Accepted only from trusted_proxy peers (others "
-        "are disconnected); requires trusted_proxy. A malformed preamble closes the connection.",
+        "REMOTE_ADDR and REMOTE_PORT from it, and wsgi.url_scheme from a v2 SSL TLV "
+        "(send-proxy-v2-ssl). Accepted only from trusted_proxy peers (others are "
+        "disconnected); requires trusted_proxy. A malformed preamble closes the connection.",
+        "proxy",
+        waitress=False,
+    ),
+    Option(
+        "proxy_protocol_headers",
+        c.to_bool,
+        False,
+        "With proxy_protocol, also apply trusted_proxy_headers. Turn on only behind a balancer "
+        "in HTTP mode that sets those headers itself (HAProxy 'mode http' with send-proxy). "
+        "Off, the preamble alone names the client and every forwarding header is removed: a "
+        "balancer in TCP mode passes on whatever the client wrote. See docs/proxies.md.",
         "proxy",
         waitress=False,
     ),

@@ -194,6 +194,8 @@ class Connection:
                 self.peer = self.remote_addr
             self.remote_addr = info.source_addr
             self.remote_port = str(info.source_port)
+        if info.ssl is not None:
+            self.template = self.server.scheme_templates[self.listener, info.ssl]
         self.preamble = None
         return bytes(buf[consumed:])
 

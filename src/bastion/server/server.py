@@ -10,6 +10,7 @@ import time
 from functools import partial
 from typing import Any
 
+from .._forwarded import plain_ip
 from ..errors import ConfigError
 from ..http import Limits
 from ..privileges import drop_privileges, prepare_process
@@ -122,6 +123,13 @@ class Server:
                 extra={PEER_KIND_KEY: "unix"} if listener.is_unix else None,
             )
             for listener in self.listeners
+        }
+        # PROXY v2's SSL TLV decides the scheme of its connection: a template for each answer.
+        self.scheme_templates = {
+            (listener, ssl): template.with_url_scheme("https" if ssl else "http")
+            for listener, template in self.templates.items()
+            for ssl in (False, True)
+            if config.proxy_protocol
         }
         self._accept_callbacks = {
             listener: partial(self._on_accept, listener) for listener in self.listeners
@@ -248,7 +256,10 @@ class Server:
                     logger.warning("accept failed: %s", error)
                 return
             sock.setblocking(False)
-            if sock.family != socket.AF_INET and sock.family != socket.AF_INET6:
+            if sock.family == socket.AF_INET6:
+                # A dual-stack listener names IPv4 clients ::ffff:a.b.c.d.
+                addr = (plain_ip(addr[0]), *addr[1:])
+            elif sock.family != socket.AF_INET:
                 addr = None
             peers = self.preamble_peers
             if peers is not None and not (peers.unix if addr is None else peers.contains(addr[0])):

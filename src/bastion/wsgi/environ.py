@@ -84,6 +84,13 @@ class EnvironTemplate:
         if extra:
             self.base.update(extra)
 
+    def with_url_scheme(self, scheme: str) -> EnvironTemplate:
+        """A copy of this template whose requests have ``wsgi.url_scheme`` ``scheme``."""
+        copy = object.__new__(EnvironTemplate)
+        copy.url_prefix = self.url_prefix
+        copy.base = {**self.base, "wsgi.url_scheme": scheme}
+        return copy
+
     def build(
         self, request: Request, remote_addr: str, remote_port: str, body: Any
     ) -> dict[str, Any]:
