@@ -74,6 +74,7 @@ BASTION_OWN = {
     "body_max_timeout": 0.0,
     "body_min_rate": 500,
     "send_timeout": 60.0,
+    "send_min_rate": 500,
     "request_timeout": 0.0,
     "request_timeout_interrupt": False,
     "user": None,

@@ -341,6 +341,107 @@ def test_response_left_to_the_loop_is_dropped_after_send_timeout(serve_app):
             assert time.monotonic() - started <= 1 + SWEEP + 2
 
 
+def trickle_reader(sock, stop, received: list[int]) -> None:
+    """Read 32 KiB every 0.1 s (320 KiB/s: the window opens well within send_timeout, so
+    only the rate rule can end it) until ``stop`` or the server closes."""
+    sock.settimeout(1.0)
+    for _ in range(1000):  # bounded: 100 s at most
+        if stop.is_set():
+            return
+        try:
+            data = sock.recv(32768)
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        if not data:
+            received.append(-1)  # closed by the server
+            return
+        received.append(len(data))
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("kind", ["stream", "file"])
+def test_a_trickling_reader_cannot_hold_a_worker_for_a_large_response(serve_app, tmp_path, kind):
+    """The review's case: a client reading a few bytes a second kept a worker for as long
+    as a 16 MB response took; send_min_rate bounds it, and the next client is served."""
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"f" * (16 * 1048576))
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] != "/big":
+            return ok_app(environ, start_response)
+        if kind == "file":
+            start_response("200 OK", [("Content-Length", str(big.stat().st_size))])
+            return environ["wsgi.file_wrapper"](big.open("rb"))
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return iter([b"s" * 65536] * 256)
+
+    # A small send buffer (accepted sockets inherit the listener's) lets the server see
+    # the reader's progress every read, so send_timeout never fires: only the rate can.
+    options = dict(
+        threads=1,
+        send_timeout=2,
+        send_min_rate=2_000_000,
+        channel_timeout=60,
+        outbuf_high_watermark=1048576,  # the worker waits on the client past 1 MiB queued
+        socket_options=[
+            (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
+            (socket.SOL_SOCKET, socket.SO_SNDBUF, 32768),
+        ],
+    )
+    stop = threading.Event()
+    received: list[int] = []
+    with serve_app(app, **options) as server:
+        sock = server.slow_reader(65536, timeout=5)
+        reader = threading.Thread(target=trickle_reader, args=(sock, stop, received))
+        try:
+            sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            started = time.monotonic()
+            reader.start()
+            response = server.request(GET, timeout=20)
+            assert response.status == 200
+            freed_after = time.monotonic() - started
+        finally:
+            stop.set()
+            reader.join(10)
+            sock.close()
+    assert freed_after < 2 + 10 + SLACK, "the worker was held past the send rate's allowance"
+    assert sum(n for n in received if n > 0) < 16 * 1048576
+
+
+def test_a_trickling_reader_of_a_response_left_to_the_loop_is_dropped(serve_app):
+    body = b"q" * (8 * 1048576)  # below outbuf_high_watermark: the loop flushes it
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    options = dict(
+        send_timeout=2,
+        send_min_rate=2_000_000,
+        channel_timeout=60,
+        socket_options=[(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)],
+    )
+    stop = threading.Event()
+    received: list[int] = []
+    with serve_app(app, **options) as server:
+        sock = server.slow_reader(65536, timeout=5)
+        reader = threading.Thread(target=trickle_reader, args=(sock, stop, received))
+        try:
+            sock.sendall(GET)
+            started = time.monotonic()
+            reader.start()
+            assert server.wait_no_connections(timeout=2 + 8 + SWEEP + SLACK)
+            dropped_after = time.monotonic() - started
+        finally:
+            stop.set()
+            reader.join(10)
+            sock.close()
+    assert dropped_after > 2, "dropped before send_timeout"
+    assert sum(n for n in received if n > 0) < len(body)
+
+
 # -- many slowloris connections ------------------------------------------------------------
 
 

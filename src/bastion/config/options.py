@@ -528,8 +528,8 @@ OPTIONS: tuple[Option, ...] = (
         c.seconds(allow_zero=False),
         15.0,
         "Seconds a client has to send a request body, counted from the end of its head; "
-        "extended by body_min_rate, up to body_max_timeout. Too slow gets 408 (or, when the "
-        "application is already reading the body, a closed connection).",
+        "extended by body_min_rate, up to body_max_timeout. Too slow gets 408; the application "
+        "runs only once the whole body has arrived.",
         "timeouts",
         waitress=False,
         metavar="SECONDS",
@@ -563,6 +563,18 @@ OPTIONS: tuple[Option, ...] = (
         "timeouts",
         waitress=False,
         metavar="SECONDS",
+    ),
+    Option(
+        "send_min_rate",
+        c.integer(0),
+        500,
+        "Slowest a client may read its response, in bytes per second on average: once the "
+        "response waits on the client, it has send_timeout plus one second per this many "
+        "bytes sent, then the connection is closed and its worker freed; 0 for no such rule "
+        "(send_timeout alone).",
+        "timeouts",
+        waitress=False,
+        metavar="BYTES",
     ),
     Option(
         "request_timeout",

@@ -18,8 +18,11 @@ left to send and nothing buffered is handed back without waking the loop; the
 
 from __future__ import annotations
 
+import os
+import select
 import socket
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from ..http import (
@@ -51,6 +54,8 @@ LINGERING = 4  # loop: response sent, draining input briefly before close
 CLOSED = 5
 
 _LINGER_SECONDS = 2.0
+# Bytes of a file handed to one os.sendfile call.
+_SENDFILE_BLOCK = 1 << 20
 # Not on every platform (Windows has no sendmsg): then head and body go in two sends.
 _sendmsg = getattr(socket.socket, "sendmsg", None)
 
@@ -319,6 +324,10 @@ class Connection:
 
     def finish_on_loop(self) -> None:
         if self.outq:
+            if self.state != FLUSHING:
+                # The send clock: send_timeout plus one second per send_min_rate bytes.
+                self.phase_start = self.server.loop.now
+                self.phase_bytes = 0
             self.state = FLUSHING
             self.watch(WRITE)
             self._flush_some()
@@ -327,6 +336,7 @@ class Connection:
             self.linger()
             return
         self.state = IDLE
+        self.phase_start = 0.0  # idle until the next head's first byte
         if self.server.stopping:
             self.close()
             return
@@ -334,11 +344,15 @@ class Connection:
 
     def _flush_some(self) -> None:
         outq = self.outq
+        sent_before = self.phase_bytes
         try:
             while outq:
                 sent = self.sock.send(outq.peek(self.server.send_bytes))
                 outq.consume(sent)
+                self.phase_bytes += sent
         except (BlockingIOError, InterruptedError):
+            if self.phase_bytes != sent_before:  # progress: send_timeout counts from here
+                self.last_activity = self.server.loop.now
             return
         except OSError:
             self.close()
@@ -396,7 +410,10 @@ class Connection:
         elif state == BODY:
             if now > self.phase_start + server.body_allowance(self.phase_bytes):
                 self.fail(408)
-        elif state == FLUSHING and now - self.last_activity > server.send_timeout:
+        elif state == FLUSHING and (
+            now - self.last_activity > server.send_timeout
+            or now > self.phase_start + server.send_allowance(self.phase_bytes)
+        ):
             self.close()
 
     def close(self) -> None:
@@ -460,32 +477,67 @@ class Connection:
             self.queue_output(memoryview(body)[sent - len(head) :])
 
     def flush_blocking(self) -> None:
-        """Send everything queued, waiting at most channel_timeout per send (worker only)."""
+        """Send everything queued, as fast as the client takes it (worker only).
+
+        Each wait lasts at most send_timeout, and the whole flush at most send_timeout
+        plus one second per send_min_rate bytes sent: a client that reads a trickle
+        cannot hold the worker for a large response.
+        """
         outq = self.outq
         if not outq:
             return
         sock = self.sock
-        sock.settimeout(self.server.send_timeout)
+        server = self.server
+        started = time.monotonic()
+        done = 0
         try:
             while outq:
-                sent = sock.send(outq.peek(self.server.send_bytes))
+                left = started + server.send_allowance(done) - time.monotonic()
+                if left <= 0:
+                    raise ClientDisconnected("the client reads its response too slowly")
+                sock.settimeout(min(left, server.send_timeout))
+                sent = sock.send(outq.peek(server.send_bytes))
                 outq.consume(sent)
+                done += sent
         except OSError as error:
             raise ClientDisconnected(str(error)) from None
         finally:
             sock.settimeout(0.0)
 
-    def send_file(self, file: Any, offset: int, count: int) -> None:
-        """Send ``count`` bytes of a regular file from ``offset`` (worker only)."""
+    def send_file(self, file: Any, offset: int, count: int) -> int:
+        """Send up to ``count`` bytes of a regular file from ``offset``; the bytes sent.
+
+        Worker only, and only where ``os.sendfile`` and ``select.poll`` exist (not
+        Windows).  The same limits as :meth:`flush_blocking` apply; fewer bytes than
+        ``count`` means the file ended early.
+        """
         self.flush_blocking()
-        sock = self.sock
-        sock.settimeout(self.server.send_timeout)
-        try:
-            sock.sendfile(file, offset, count)
-        except OSError as error:
-            raise ClientDisconnected(str(error)) from None
-        finally:
-            sock.settimeout(0.0)
+        server = self.server
+        out, source = self.sock.fileno(), file.fileno()
+        started = time.monotonic()
+        done = 0
+        poller = None
+        while done < count:
+            try:
+                sent = os.sendfile(out, source, offset + done, min(count - done, _SENDFILE_BLOCK))
+            except (BlockingIOError, InterruptedError):
+                sent = -1
+            except OSError as error:
+                raise ClientDisconnected(str(error)) from None
+            if sent > 0:
+                done += sent
+                continue
+            if sent == 0:
+                break  # the file is shorter than it was
+            left = started + server.send_allowance(done) - time.monotonic()
+            if left <= 0:
+                raise ClientDisconnected("the client reads its response too slowly")
+            if poller is None:
+                poller = select.poll()
+                poller.register(out, select.POLLOUT)
+            if not poller.poll(min(left, server.send_timeout) * 1000.0):
+                raise ClientDisconnected("send timeout")
+        return done
 
     def hand_back(self) -> None:
         """End the worker's turn: back to idle, or to the loop to flush, parse or close."""

@@ -75,6 +75,12 @@ class Server:
         self.body_allowance = _allowance(
             config.body_timeout, config.body_min_rate, config.body_max_timeout
         )
+        # Seconds a response may take to reach a client that holds it up, by bytes sent.
+        self.send_allowance = (
+            _allowance(self.send_timeout, config.send_min_rate, 0.0)
+            if config.send_min_rate
+            else _unlimited
+        )
         self.connection_limit = config.connection_limit
         self.max_per_ip = config.max_connections_per_ip
         self.per_ip: dict[str, int] = {}
@@ -362,6 +368,10 @@ def _host_policy(config: Any) -> HostPolicy | None:
 
 def _nothing_queued() -> int:
     return -1
+
+
+def _unlimited(sent: int) -> float:
+    return float("inf")
 
 
 def _allowance(timeout: float, min_rate: int, max_timeout: float) -> Any:

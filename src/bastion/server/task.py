@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import select
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from .connection import Connection
 
 logger = logging.getLogger("bastion.server")
+
+# Files go out with os.sendfile where it exists (Connection.send_file); else iterated.
+HAS_SENDFILE = hasattr(os, "sendfile") and hasattr(select, "poll")
 
 
 class AppOutputError(Exception):
@@ -250,7 +255,7 @@ def _answer(response: HostResponse) -> Any:
 def _call_app(app: Any, environ: dict[str, Any], exchange: Exchange) -> None:
     result = app(environ, exchange.start_response)
     try:
-        if type(result) is FileWrapper and exchange.head is not None:
+        if type(result) is FileWrapper and HAS_SENDFILE and exchange.head is not None:
             params = result.sendfile_params()
             if params is not None and _send_file(exchange, result, params):
                 return
@@ -291,10 +296,9 @@ def _send_file(exchange: Exchange, wrapper: FileWrapper, params: tuple[int, int,
             exchange.finish()
             return True
         return False
-    to_send = min(count, length)
-    exchange.conn.send_file(wrapper.filelike, offset, to_send)
-    exchange.remaining = length - to_send
-    exchange.sent_body += to_send
+    sent = exchange.conn.send_file(wrapper.filelike, offset, min(count, length))
+    exchange.remaining = length - sent
+    exchange.sent_body += sent
     exchange.finish()
     return True
 
