@@ -57,6 +57,11 @@ NOT_OPTIONS = frozenset(
         # SQLAlchemy
         "max_overflow",
         "pool_size",
+        # attributes and packages the debug-page guard looks for (docs/security.md)
+        "handle_request",
+        "pyramid_debugtoolbar",
+        "wrapped_app",
+        "wsgi_app",
         # bastion API other than options (docs/proxies.md)
         "implicit_proto",
         "parse_proxy_headers",

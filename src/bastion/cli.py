@@ -167,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(app_name: str | None, call: bool, config: Config) -> int:
     # Bind and drop privileges first, so that the application is imported as ``user``.
+    from .debug_guard import DebugAppError
     from .privileges import PrivilegeError
     from .server import Server
 
@@ -193,5 +194,9 @@ def _serve(app_name: str | None, call: bool, config: Config) -> int:
             message = f"loading application {app_name!r} failed"
         print(f"bastion: error: {message}", file=sys.stderr)
         return 1
-    server.run()
+    try:
+        server.run()
+    except DebugAppError as error:
+        print(f"bastion: error: {error}", file=sys.stderr)
+        return 1
     return 0
