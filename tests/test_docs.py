@@ -57,6 +57,11 @@ NOT_OPTIONS = frozenset(
         # SQLAlchemy
         "max_overflow",
         "pool_size",
+        # attributes and packages the debug-page guard looks for (docs/security.md)
+        "handle_request",
+        "pyramid_debugtoolbar",
+        "wrapped_app",
+        "wsgi_app",
         # bastion API other than options (docs/proxies.md)
         "implicit_proto",
         "parse_proxy_headers",
@@ -168,9 +173,11 @@ def commands(pages: list[Path]) -> list[tuple[str, dict[str, str], list[str]]]:
 
 
 def load_command(argv: list[str], env: dict[str, str]) -> tuple[argparse.Namespace, Config]:
-    """The parsed ``bastion argv`` and its Config under ``env`` (a --config file is not read)."""
+    """The parsed ``bastion argv`` (``bastion check ...`` included) and its Config under
+    ``env`` (a --config file is not read)."""
+    checking = argv[:1] == ["check"]
     try:
-        namespace = build_parser().parse_args(argv)
+        namespace = build_parser(check=checking).parse_args(argv[1:] if checking else argv)
     except SystemExit:
         pytest.fail(f"bastion refuses the arguments {argv}")
     layers = [src.from_cli(cli_values(namespace)), src.from_env(env)]
@@ -212,14 +219,18 @@ def tool(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def help_flags() -> set[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "bastion", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=TOOL_TIMEOUT,
-        check=True,
-    )
-    return set(re.findall(r"--[a-z][a-z0-9-]*", result.stdout))
+    """The flags ``bastion --help`` and ``bastion check --help`` list."""
+    flags: set[str] = set()
+    for command in ([], ["check"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "bastion", *command, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=TOOL_TIMEOUT,
+            check=True,
+        )
+        flags.update(re.findall(r"--[a-z][a-z0-9-]*", result.stdout))
+    return flags
 
 
 def test_every_guide_shows_bastion_commands_and_they_are_found():

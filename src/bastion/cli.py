@@ -5,11 +5,16 @@ object to get it) and serves it; with no application it serves the built-in demo
 The option flags are generated from the options table.  Exit status: 0 after a clean
 stop (SIGINT/SIGTERM), 1 when the application cannot be loaded or the server cannot
 start, 2 for a bad flag or option value.
+
+``bastion check [OPTIONS] [--format text|json] [MODULE:OBJECT]`` takes the same options and
+application and reports deployment findings instead of serving (``bastion.check``); exit
+status 1 when a finding is an error, 2 for a bad flag or option value.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import pkgutil
@@ -38,22 +43,37 @@ Without it, bastion serves a small demo page.
 
 Options also come from BASTION_<OPTION> environment variables and from the TOML file given
 with --config; precedence: command line > environment > file > default.
-See docs/options.md for every option."""
+See docs/options.md for every option.
+
+'bastion check [OPTIONS] [MODULE:OBJECT]' checks the deployment those options and that
+application make, without serving: see 'bastion check --help'."""
+
+CHECK_DESCRIPTION = """\
+Check a bastion deployment without serving: the account the application runs as, where it
+listens, the proxy it trusts, its files, the umask, slow-client timeouts and debug pages.
+
+Give the same options and MODULE:OBJECT as for serving. The application is imported (as
+the current user, from working_directory) but no socket is bound and no user switched.
+Each finding has an id, a level (error, warning, info) and a fix; docs/security.md lists
+them. Exit status: 1 when a finding is an error, 0 otherwise, 2 for a bad flag or value."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, with one flag per option of the table that allows the CLI."""
+def build_parser(check: bool = False) -> argparse.ArgumentParser:
+    """The argument parser, with one flag per option of the table that allows the CLI;
+    ``check`` for ``bastion check``'s (the same, with --format instead of --print-config)."""
     parser = argparse.ArgumentParser(
-        prog="bastion",
+        prog="bastion check" if check else "bastion",
         usage="%(prog)s [OPTIONS] [MODULE:OBJECT]",
-        description=DESCRIPTION,
+        description=CHECK_DESCRIPTION if check else DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "app",
         nargs="?",
         metavar="MODULE:OBJECT",
-        help=f"the WSGI application to serve (default: the demo page, {DEMO_APP})",
+        help="the WSGI application to check"
+        if check
+        else f"the WSGI application to serve (default: the demo page, {DEMO_APP})",
     )
     runner = parser.add_argument_group("Running")
     runner.add_argument(
@@ -64,11 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_argument(
         "--config", metavar="FILE", help="read options from this TOML file (top-level keys)"
     )
-    runner.add_argument(
-        "--print-config",
-        action="store_true",
-        help="print the effective configuration, and where each value came from, then exit",
-    )
+    if check:
+        runner.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help="how to report the findings (default: text)",
+        )
+    else:
+        runner.add_argument(
+            "--print-config",
+            action="store_true",
+            help="print the effective configuration, and where each value came from, then exit",
+        )
     runner.add_argument("--version", action="version", version=f"bastion {__version__}")
     for key, title in SECTIONS:
         group = parser.add_argument_group(title)
@@ -144,17 +172,21 @@ def load_app(name: str, call: bool = False) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
+    args = list(sys.argv[1:] if argv is None else argv)
+    checking = args[:1] == ["check"]
+    parser = build_parser(check=checking)
     try:
-        namespace = parser.parse_args(argv)
+        namespace = parser.parse_args(args[1:] if checking else args)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 2
     try:
         config = load_config(namespace)
     except ConfigError as error:
         parser.print_usage(sys.stderr)
-        print(f"bastion: error: {error}", file=sys.stderr)
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
+    if checking:
+        return _check(namespace.app, namespace.call, config, namespace.format)
     if namespace.print_config:
         sys.stdout.write(config.describe())
         return 0
@@ -167,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(app_name: str | None, call: bool, config: Config) -> int:
     # Bind and drop privileges first, so that the application is imported as ``user``.
+    from .debug_guard import DebugAppError
     from .privileges import PrivilegeError
     from .server import Server
 
@@ -193,5 +226,34 @@ def _serve(app_name: str | None, call: bool, config: Config) -> int:
             message = f"loading application {app_name!r} failed"
         print(f"bastion: error: {message}", file=sys.stderr)
         return 1
-    server.run()
+    try:
+        server.run()
+    except DebugAppError as error:
+        print(f"bastion: error: {error}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _check(app_name: str | None, call: bool, config: Config, report: str) -> int:
+    from .check import check_start, exit_status, render_json, render_text, start_fails
+    from .privileges import prepare_process
+
+    problems = []
+    try:
+        prepare_process(config)  # working_directory and umask, as at a start; nothing bound
+    except ConfigError as error:
+        problems.append(start_fails(str(error)))
+    app = None
+    if app_name is not None:
+        try:
+            # What the application prints on import must not mix with a JSON report.
+            with contextlib.redirect_stdout(sys.stderr):
+                app = load_app(app_name, call)
+        except AppLoadError as error:
+            problems.append(start_fails(str(error)))
+        except Exception as error:
+            what = f"{type(error).__name__}: {error}"
+            problems.append(start_fails(f"loading application {app_name!r} raised {what}"))
+    findings = check_start(config, app, app_name, problems)
+    sys.stdout.write(render_json(findings) if report == "json" else render_text(findings))
+    return exit_status(findings)

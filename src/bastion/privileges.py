@@ -209,20 +209,68 @@ def _chown_sockets(value: str, listeners: list[Any]) -> None:
         )
 
 
+def switch_needed(target: Target, config: Any) -> bool:
+    """True when the process must switch to ``target``, False when it already runs as it.
+
+    Raises ``PrivilegeError`` when the switch needs root and the process is not root.
+    """
+    user, group = target.user, target.group
+    uid = user.id if user is not None else os.getuid()
+    if os.geteuid() == 0:
+        return True
+    if (os.getuid(), os.geteuid(), os.getgid(), os.getegid()) == (uid, uid, group.id, group.id):
+        return False
+    option = "user" if user is not None else "group"
+    asked = config.user if user is not None else config.group
+    raise PrivilegeError(
+        f"{option}: cannot switch to {asked!r}: that needs root, and bastion runs as "
+        f"uid {os.geteuid()}",
+        option=option,
+    )
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the application runs as: its user id, the user's name if known, its group ids."""
+
+    uid: int
+    name: str | None
+    gids: frozenset[int]
+
+
+def serving_identity(config: Any) -> Identity:
+    """The identity the application will run as, switching nothing (Unix only).
+
+    The same ids as ``drop_privileges`` sets: a user given by name gets its supplementary
+    groups from the group database; raises ``PrivilegeError`` as that would.
+    """
+    target = resolve_target(config)
+    if target is None or not switch_needed(target, config):
+        uid = os.geteuid()
+        return Identity(uid, _user_name(uid), frozenset((os.getegid(), *os.getgroups())))
+    user, group = target.user, target.group
+    if user is None:
+        uid = os.getuid()
+        return Identity(uid, _user_name(uid), frozenset((group.id,)))
+    if user.by_name and user.name is not None:
+        gids = frozenset(os.getgrouplist(user.name, group.id))
+    else:
+        gids = frozenset((group.id,))
+    return Identity(user.id, user.name, gids)
+
+
+def _user_name(uid: int) -> str | None:
+    return _lookup_user(str(uid), "user")[0].name
+
+
 def _switch(target: Target, config: Any) -> None:
     user, group = target.user, target.group
     uid = user.id if user is not None else os.getuid()
     option = "user" if user is not None else "group"
     asked = config.user if user is not None else config.group
-    if os.geteuid() != 0:
-        if (os.getuid(), os.geteuid(), os.getgid(), os.getegid()) == (uid, uid, group.id, group.id):
-            logger.info("Already running as user %s, group %s", uid, group.describe())
-            return
-        raise PrivilegeError(
-            f"{option}: cannot switch to {asked!r}: that needs root, and bastion runs as "
-            f"uid {os.geteuid()}",
-            option=option,
-        )
+    if not switch_needed(target, config):
+        logger.info("Already running as user %s, group %s", uid, group.describe())
+        return
     try:
         if user is not None and user.by_name and user.name is not None:
             os.initgroups(user.name, group.id)

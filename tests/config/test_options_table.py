@@ -85,6 +85,7 @@ BASTION_OWN = {
     "allowed_ports": None,
     "www_redirect": True,
     "allowed_hosts_exempt_paths": (),
+    "allow_debug_app": False,
 }
 
 

@@ -339,6 +339,16 @@ OPTIONS: tuple[Option, ...] = (
         "development only).",
         "wsgi",
     ),
+    Option(
+        "allow_debug_app",
+        c.to_bool,
+        False,
+        "Serve debug pages (Werkzeug's debugger, Flask or Django debug mode, Pyramid's debug "
+        "toolbar, expose_tracebacks) on listeners other hosts can reach; without it bastion "
+        "refuses to start with them there. On loopback and unix sockets it only warns.",
+        "wsgi",
+        waitress=False,
+    ),
     # -- request limits -----------------------------------------------------------------------
     Option(
         "max_request_line",

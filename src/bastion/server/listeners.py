@@ -79,14 +79,12 @@ def create_listeners(config: Any) -> list[Listener]:
     return listeners
 
 
-def _bind_tcp(
-    host: str,
-    port: int,
-    ipv4: bool,
-    ipv6: bool,
-    backlog: int,
-    socket_options: Iterable[Sequence[Any]],
-) -> list[socket.socket]:
+def resolve_tcp(host: str, port: int, ipv4: bool, ipv6: bool) -> list[tuple[Any, ...]]:
+    """The distinct ``(family, type, proto, sockaddr)`` that ``host:port`` is bound as.
+
+    ``''`` and ``'*'`` are every address; ``ipv4`` and ``ipv6`` narrow the families.  Raises
+    ``ConfigError`` for a name that does not resolve.  Nothing is bound.
+    """
     if ipv4 and ipv6:
         family = socket.AF_UNSPEC
     elif ipv6:
@@ -100,12 +98,25 @@ def _bind_tcp(
         )
     except socket.gaierror as error:
         raise ConfigError(f"cannot resolve listen address {host!r}: {error}") from None
-    sockets: list[socket.socket] = []
+    resolved: list[tuple[Any, ...]] = []
     seen: set[Any] = set()
     for family_, socktype, proto, _, sockaddr in infos:
-        if sockaddr in seen:
-            continue
-        seen.add(sockaddr)
+        if sockaddr not in seen:
+            seen.add(sockaddr)
+            resolved.append((family_, socktype, proto, sockaddr))
+    return resolved
+
+
+def _bind_tcp(
+    host: str,
+    port: int,
+    ipv4: bool,
+    ipv6: bool,
+    backlog: int,
+    socket_options: Iterable[Sequence[Any]],
+) -> list[socket.socket]:
+    sockets: list[socket.socket] = []
+    for family_, socktype, proto, sockaddr in resolve_tcp(host, port, ipv4, ipv6):
         sock = socket.socket(family_, socktype, proto)
         try:
             if os.name != "nt":

@@ -11,7 +11,9 @@ from functools import partial
 from typing import Any
 
 from .._forwarded import plain_ip
+from ..debug_guard import guard
 from ..errors import ConfigError
+from ..exposure import bound_addresses
 from ..http import Limits
 from ..privileges import drop_privileges, prepare_process
 from ..proxy_headers import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
@@ -140,11 +142,6 @@ class Server:
         self._accept_callbacks = {
             listener: partial(self._on_accept, listener) for listener in self.listeners
         }
-        if config.expose_tracebacks:
-            logger.warning(
-                "expose_tracebacks is on: error responses show application tracebacks "
-                "to clients; turn it off in production"
-            )
 
     @property
     def urls(self) -> list[str]:
@@ -153,7 +150,16 @@ class Server:
     # -- running ------------------------------------------------------------
 
     def run(self) -> None:
-        """Serve until ``stop`` (or SIGINT/SIGTERM in the main thread); then drain and return."""
+        """Serve until ``stop`` (or SIGINT/SIGTERM in the main thread); then drain and return.
+
+        Raises ``DebugAppError``, having closed the server, when the application shows debug
+        pages to other hosts (see ``bastion.debug_guard``).
+        """
+        try:
+            guard(self.app, self.config, bound_addresses(lst.sock for lst in self.listeners))
+        except BaseException:
+            self.close()
+            raise
         self.pool = WorkerPool(self.config.threads)
         # The loop queues the requests of a round of events; one worker wakes after it.
         self._put_job = self.pool.queue
