@@ -16,7 +16,6 @@ Exempt paths are matched against the full path, ``SCRIPT_NAME + PATH_INFO``.  An
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import logging
 import re
@@ -25,6 +24,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from ._booleans import BOOL_ACCEPTS, parse_bool
+from .http.memo import Bound, remember
 
 __all__ = [
     "ALLOWED_HOSTS_ACCEPTS",
@@ -66,6 +66,12 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SAFE = "/!$&'()*+,;=:@"
 _QUERY_SAFE = _PATH_SAFE + "?%"
 _LOGGED_HOST_CHARS = 200
+# The longest IPv6 address without a zone (six groups of four and an IPv4 address):
+# longer text is no address a Host may name, as zones are refused.
+_MAX_IPV6 = len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")
+# Host literals already looked at (see _ipv6), and their normal form: 256 x 92 = 23 KiB.
+_ipv6_known: dict[str, str | None] = {}
+_IPV6_KNOWN = Bound(256, 2 * _MAX_IPV6 + 2, lambda text, address: len(text) + len(address or ""))
 
 
 class HostResponse(NamedTuple):
@@ -109,14 +115,21 @@ def _refuse(accepts: str, item: Any, reason: str) -> ValueError:
     return ValueError(f"{reason}: {item!r}; expected {accepts}")
 
 
-@functools.lru_cache(maxsize=256)
 def _ipv6(text: str) -> str | None:
     """``[normalised]`` for an IPv6 address without a zone, else None."""
+    if len(text) > _MAX_IPV6:
+        return None
+    known = _ipv6_known.get(text, "")
+    if known != "":
+        return known
     try:
         address = ipaddress.IPv6Address(text)
     except ValueError:
-        return None
-    return None if address.scope_id is not None else f"[{address.compressed}]"
+        known = None
+    else:
+        known = None if address.scope_id is not None else f"[{address.compressed}]"
+    remember(_ipv6_known, text, known, _IPV6_KNOWN)
+    return known
 
 
 def _host_pattern(item: str) -> str:

@@ -3,8 +3,8 @@
 ``parse_fields`` splits a block into its lines and folds them into a dict.  Each
 line is checked by one regex match, unless the very same line was checked before:
 clients and proxies repeat their header lines on every request, so lines already
-validated are remembered (bounded).  An invalid line makes it walk the block to
-name the exact fault.
+validated are remembered (bounded in bytes, see memo).  An invalid line makes it
+walk the block to name the exact fault.
 
 Repeated field names are combined with ", " in order (RFC 9110 5.3), which is
 what PEP 3333's one-value-per-name environ needs, except:
@@ -23,15 +23,15 @@ from __future__ import annotations
 
 from .errors import BadRequest, HeaderFieldsTooLarge
 from .grammar import FIELD_RE, FIELD_VALUE_RE, TOKEN_RE
-from .memo import remember
+from .memo import Bound, remember
 
 _field_match = FIELD_RE.fullmatch
 
 # Field lines already validated, and what they gave: clients and proxies send the
-# same lines on every request.  Bounded in count (memo.remember) and line length.
+# same lines on every request.  The name and value are parts of the line, so an entry
+# holds at most twice its line: lines up to 256 characters, 1,024 x 512 = 512 KiB.
 _seen_lines: dict[str, tuple[str, str]] = {}
-_SEEN_LINES_MAX = 1024
-_SEEN_LINE_MAX = 256
+_SEEN_LINES = Bound(1024, 512, lambda line, field: 2 * len(line))
 
 SINGLETON_FIELDS = frozenset({"host", "content-type", "authorization", "proxy-authorization"})
 """Names whose repetition is refused (see the module docstring)."""
@@ -68,8 +68,7 @@ def _check_line(line: str, block: str, start: int) -> tuple[str, str]:
         _diagnose(block[start:])
     name, value = match.groups()  # type: ignore[union-attr]
     field = (name.lower(), value.strip(" \t"))
-    if len(line) <= _SEEN_LINE_MAX:
-        remember(_seen_lines, line, field, _SEEN_LINES_MAX)
+    remember(_seen_lines, line, field, _SEEN_LINES)
     return field
 
 

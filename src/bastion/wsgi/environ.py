@@ -18,15 +18,17 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from ..http.events import Request
-from ..http.memo import remember
+from ..http.memo import Bound, remember
 
 _SPECIAL_KEYS = {
     "content-type": "CONTENT_TYPE",
     "content-length": "CONTENT_LENGTH",
     "proxy": None,
 }
+# Keys already worked out, by header name.  A key is the name again with "HTTP_"
+# before it: names up to 125 characters, 1,024 x 256 = 256 KiB.
 _key_cache: dict[str, str | None] = {}
-_KEY_CACHE_MAX = 1024
+_KEY_CACHE = Bound(1024, 256, lambda name, key: 2 * len(name) + 5)
 
 
 def environ_key(name: str) -> str | None:
@@ -40,7 +42,7 @@ def environ_key(name: str) -> str | None:
         key = None
     else:
         key = "HTTP_" + name.upper().replace("-", "_")
-    remember(_key_cache, name, key, _KEY_CACHE_MAX)
+    remember(_key_cache, name, key, _KEY_CACHE)
     return key
 
 
