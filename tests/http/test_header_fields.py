@@ -168,7 +168,8 @@ def test_cookie_repeats_joined_with_semicolon(ok, msg):
 
 def test_combine_fields_rules_directly():
     """fields.combine_fields: the documented exceptions and nothing else."""
-    assert {"host", "content-type", "authorization", "proxy-authorization"} <= SINGLETON_FIELDS
+    singletons = {"host", "content-type", "content-length", "authorization", "proxy-authorization"}
+    assert singletons <= SINGLETON_FIELDS
     assert combine_fields([("X", "1"), ("x", "2")]) == {"x": "1, 2"}
     assert combine_fields([("Cookie", "a=1"), ("cookie", "b=2")]) == {"cookie": "a=1; b=2"}
 

@@ -11,12 +11,13 @@ what PEP 3333's one-value-per-name environ needs, except:
 
 - Cookie: joined with "; " (RFC 6265 5.4, RFC 9113 8.2.3); ", " would be read
   by cookie parsers as part of a cookie value.
-- Host, Content-Type, Authorization, Proxy-Authorization: refused with 400.
-  They are singletons, so a combined value means nothing, and two components
-  could each pick a different one (first vs last): RFC 9112 3.2 requires 400
-  for Host, and the issue does for Content-Type.
-- Content-Length: combined like a list and judged by the framing code, which
-  accepts only identical values (RFC 9110 8.6).
+- Host, Content-Type, Content-Length, Authorization, Proxy-Authorization:
+  refused with 400.  They are singletons, so a combined value means nothing,
+  and two components could each pick a different one (first vs last): RFC 9112
+  3.2 requires 400 for Host, and the issue does for Content-Type.  RFC 9110 8.6
+  lets a recipient take repeated identical Content-Lengths as one, but a
+  component that does not is open to a list-form desync, so bastion refuses
+  them as waitress does.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ _field_match = FIELD_RE.fullmatch
 _seen_lines: dict[str, tuple[str, str]] = {}
 _SEEN_LINES = Bound(1024, 512, lambda line, field: 2 * len(line))
 
-SINGLETON_FIELDS = frozenset({"host", "content-type", "authorization", "proxy-authorization"})
+SINGLETON_FIELDS = frozenset(
+    {"host", "content-type", "content-length", "authorization", "proxy-authorization"}
+)
 """Names whose repetition is refused (see the module docstring)."""
 
 _JOINERS = {"cookie": "; "}

@@ -120,6 +120,8 @@ def _parse_head(head: str, limits: Limits) -> Request:
             content_length = _parse_content_length(declared)
             if content_length > limits.max_body_size:
                 raise ContentTooLarge("request body too large")
+            if declared[0] == "0" and len(declared) > 1:  # CONTENT_LENGTH "0009" -> "9"
+                headers["content-length"] = str(content_length)
 
     connection = get("connection")
     if connection is None:
@@ -215,14 +217,9 @@ def _diagnose_request_line(line: str) -> None:
 
 
 def _parse_content_length(value: str) -> int:
-    """RFC 9110 8.6: 1*DIGIT; a list of identical values is accepted as one."""
+    """RFC 9110 8.6: 1*DIGIT.  A list, even of identical values, is refused (waitress too)."""
     if _content_length_match(value) is None:
-        values = {part.strip(" \t") for part in value.split(",")}
-        if len(values) != 1:
-            raise BadRequest("conflicting Content-Length values")
-        value = values.pop()
-        if _content_length_match(value) is None:
-            raise BadRequest("invalid Content-Length")
+        raise BadRequest("invalid Content-Length")
     if len(value) > 18:
         # Valid but huge: int() of a long digit run is slow (or refused past
         # sys.int_info.default_max_str_digits), and no limit is that large.
