@@ -83,6 +83,7 @@ BASTION_OWN = {
     "allowed_ports": None,
     "www_redirect": True,
     "allowed_hosts_exempt_paths": (),
+    "pass_authorization": True,
 }
 
 

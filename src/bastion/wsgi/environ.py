@@ -8,7 +8,9 @@ Header fields become ``HTTP_*`` keys, except:
   would otherwise both become HTTP_X_FORWARDED_FOR and spoof each other (the
   same rule as nginx's underscores_in_headers off and waitress);
 - ``Proxy`` is dropped, so no HTTP_PROXY reaches the app (httpoxy, CVE-2016-5385);
-- Content-Type and Content-Length become CONTENT_TYPE and CONTENT_LENGTH.
+- Content-Type and Content-Length become CONTENT_TYPE and CONTENT_LENGTH;
+- with pass_authorization off, Authorization and Proxy-Authorization are dropped
+  (``NoAuthorizationTemplate``).
 """
 
 from __future__ import annotations
@@ -115,4 +117,23 @@ class EnvironTemplate:
                 key = environ_key(name)
             if key is not None:
                 environ[key] = value
+        return environ
+
+
+class NoAuthorizationTemplate(EnvironTemplate):
+    """An ``EnvironTemplate`` whose environs carry no credentials (pass_authorization off).
+
+    As with mod_wsgi's WSGIPassAuthorization Off, neither HTTP_AUTHORIZATION nor
+    HTTP_PROXY_AUTHORIZATION reaches the application.  A server with the option on
+    uses the plain template, so passing credentials costs nothing per request.
+    """
+
+    __slots__ = ()
+
+    def build(
+        self, request: Request, remote_addr: str, remote_port: str, body: Any
+    ) -> dict[str, Any]:
+        environ = super().build(request, remote_addr, remote_port, body)
+        environ.pop("HTTP_AUTHORIZATION", None)
+        environ.pop("HTTP_PROXY_AUTHORIZATION", None)
         return environ
