@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from ._booleans import BOOL_ACCEPTS, parse_bool
 from .http.memo import Bound, remember
+from .wsgi.environ import decode_path
 
 __all__ = [
     "ALLOWED_HOSTS_ACCEPTS",
@@ -62,9 +63,11 @@ _IPV4_CHARS = frozenset("0123456789.")
 _PATH_CHARS = re.compile(r"/[!-~]*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # What quote() leaves as is beyond letters, digits and "_.-~": RFC 3986 pchar in a path,
-# and in a query also "?" and "%" (QUERY_STRING is still percent-encoded).
+# and "%" too in text still percent-encoded (the path as sent, QUERY_STRING), with "?"
+# in a query.
 _PATH_SAFE = "/!$&'()*+,;=:@"
-_QUERY_SAFE = _PATH_SAFE + "?%"
+_RAW_PATH_SAFE = _PATH_SAFE + "%"
+_QUERY_SAFE = _RAW_PATH_SAFE + "?"
 _LOGGED_HOST_CHARS = 200
 # The longest IPv6 address without a zone (six groups of four and an IPv4 address):
 # longer text is no address a Host may name, as zones are refused.
@@ -404,7 +407,7 @@ class HostPolicy:
         scheme = environ.get("wsgi.url_scheme", "http")
         scheme = scheme if scheme in _DEFAULT_PORTS else "http"
         authority = target if port is None else f"{target}:{port}"
-        path = _quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), _PATH_SAFE)
+        path = _location_path(environ)
         query = environ.get("QUERY_STRING", "")
         location = f"{scheme}://{authority}{path or '/'}"
         if query:
@@ -417,6 +420,30 @@ class HostPolicy:
             ("Content-Length", "0"),
         )
         return HostResponse(status, headers, b"")
+
+
+def _location_path(environ: dict[str, Any]) -> str:
+    """The request's path for a redirect, percent-encoded as the client sent it.
+
+    PATH_INFO is decoded (``%2F`` is ``/`` there), so the path is taken from the target
+    as sent (REQUEST_URI, or RAW_URI), after what SCRIPT_NAME adds in front of it (a
+    proxy's prefix).  Without a raw target that decodes to the end of SCRIPT_NAME +
+    PATH_INFO (another server; a middleware that rewrote the path), the decoded path is
+    encoded again.
+    """
+    full = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    if isinstance(raw, str) and raw:
+        if raw[0] != "/":  # absolute-form: http://host/path?query
+            _, sep, rest = raw.partition("://")
+            slash = rest.find("/")
+            raw = rest[slash:] if sep and slash >= 0 else ""
+        sent = raw.partition("?")[0]
+        decoded = decode_path(sent)
+        if sent and full.endswith(decoded):
+            front = full[: len(full) - len(decoded)]
+            return _quote(front, _PATH_SAFE) + _quote(sent, _RAW_PATH_SAFE)
+    return _quote(full, _PATH_SAFE)
 
 
 # -- WSGI middleware -----------------------------------------------------------------------------
