@@ -2,9 +2,10 @@
 
 The memos are measured directly: the length of every string reachable from their keys
 and values, counted once per reference (so shared strings count as often as they are
-held), renderings remembered on a response head included.  Each test floods a memo with
-1,100 unique 200 KB values (more entries than any memo holds), checks the bound, then
-checks that a short value is still remembered.
+held), renderings remembered on a response head included.  The flood tests send 1,100
+unique 200 KB values (more entries than any memo holds), check the bound, then check
+that a short value is still remembered; the size-limit tests fill a memo with the
+largest entries it takes, so the stated bounds are shown to be real upper bounds.
 """
 
 from __future__ import annotations
@@ -178,5 +179,5 @@ KIB = 1024
     ],
     ids=lambda value: str(value) if isinstance(value, int) else "",
 )
-def test_each_memo_holds_what_docs_security_md_says(bound, total):
+def test_each_memo_holds_at_most_the_total_docs_security_md_states(bound, total):
     assert bound.total == total
