@@ -33,6 +33,7 @@ EXTRA = (
     "connection_limit",
     "ident",
     "expose_tracebacks",
+    "pass_authorization",
     "unix_socket_owner",
     "unix_socket_perms",
     "trusted_proxy",

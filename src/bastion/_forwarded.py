@@ -9,9 +9,8 @@ put in a response.  Trusted addresses: ``validate_trusted_proxy`` checks the opt
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from ipaddress import (
     IPv4Address,
     IPv4Network,
@@ -22,6 +21,8 @@ from ipaddress import (
 )
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
+
+from .http.memo import Bound, remember
 
 #: The environ key a server sets when REMOTE_ADDR is not the immediate peer's address:
 #: ``"unix"`` for a peer on a unix socket, or the peer's IP address when the PROXY
@@ -333,10 +334,15 @@ def validate_trusted_proxy(value: Any) -> tuple[str, ...] | None:
     return tuple(result) or None
 
 
+# Addresses a TrustedPeers already looked up, up to 64 characters (an IPv6 address with
+# a zone and brackets is at most 63): 1,024 x 64 = 64 KiB per TrustedPeers.
+_KNOWN_PEERS = Bound(1024, 64, lambda address, trusted: len(address))
+
+
 class TrustedPeers:
     """Answers "is this address a trusted proxy?" for entries from ``validate_trusted_proxy``."""
 
-    __slots__ = ("any", "contains", "networks", "unix")
+    __slots__ = ("_known", "any", "networks", "unix")
 
     def __init__(self, entries: Iterable[str]) -> None:
         entries = tuple(entries)
@@ -351,7 +357,15 @@ class TrustedPeers:
         # A unix socket is reachable only from this host, so whoever trusts a loopback
         # address (which any local process can connect from) trusts it too.
         self.unix = self.any or "unix" in entries or any(_is_loopback(net) for net in nets)
-        self.contains: Callable[[str], bool] = functools.lru_cache(maxsize=1024)(self._contains)
+        self._known: dict[str, bool] = {}  # addresses already looked up (_KNOWN_PEERS)
+
+    def contains(self, address: str) -> bool:
+        """True when ``address`` (IP text, brackets allowed) is in a trusted network."""
+        known = self._known.get(address)
+        if known is None:
+            known = self._contains(address)
+            remember(self._known, address, known, _KNOWN_PEERS)
+        return known
 
     def _contains(self, address: str) -> bool:
         if self.any:

@@ -16,7 +16,6 @@ Exempt paths are matched against the full path, ``SCRIPT_NAME + PATH_INFO``.  An
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import logging
 import re
@@ -25,6 +24,8 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from ._booleans import BOOL_ACCEPTS, parse_bool
+from .http.memo import Bound, remember
+from .wsgi.environ import decode_path
 
 __all__ = [
     "ALLOWED_HOSTS_ACCEPTS",
@@ -62,10 +63,18 @@ _IPV4_CHARS = frozenset("0123456789.")
 _PATH_CHARS = re.compile(r"/[!-~]*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # What quote() leaves as is beyond letters, digits and "_.-~": RFC 3986 pchar in a path,
-# and in a query also "?" and "%" (QUERY_STRING is still percent-encoded).
+# and "%" too in text still percent-encoded (the path as sent, QUERY_STRING), with "?"
+# in a query.
 _PATH_SAFE = "/!$&'()*+,;=:@"
-_QUERY_SAFE = _PATH_SAFE + "?%"
+_RAW_PATH_SAFE = _PATH_SAFE + "%"
+_QUERY_SAFE = _RAW_PATH_SAFE + "?"
 _LOGGED_HOST_CHARS = 200
+# The longest IPv6 address without a zone (six groups of four and an IPv4 address):
+# longer text is no address a Host may name, as zones are refused.
+_MAX_IPV6 = len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")
+# Host literals already looked at (see _ipv6), and their normal form: 256 x 92 = 23 KiB.
+_ipv6_known: dict[str, str | None] = {}
+_IPV6_KNOWN = Bound(256, 2 * _MAX_IPV6 + 2, lambda text, address: len(text) + len(address or ""))
 
 
 class HostResponse(NamedTuple):
@@ -109,14 +118,21 @@ def _refuse(accepts: str, item: Any, reason: str) -> ValueError:
     return ValueError(f"{reason}: {item!r}; expected {accepts}")
 
 
-@functools.lru_cache(maxsize=256)
 def _ipv6(text: str) -> str | None:
     """``[normalised]`` for an IPv6 address without a zone, else None."""
+    if len(text) > _MAX_IPV6:
+        return None
+    known = _ipv6_known.get(text, "")
+    if known != "":
+        return known
     try:
         address = ipaddress.IPv6Address(text)
     except ValueError:
-        return None
-    return None if address.scope_id is not None else f"[{address.compressed}]"
+        known = None
+    else:
+        known = None if address.scope_id is not None else f"[{address.compressed}]"
+    remember(_ipv6_known, text, known, _IPV6_KNOWN)
+    return known
 
 
 def _host_pattern(item: str) -> str:
@@ -391,7 +407,7 @@ class HostPolicy:
         scheme = environ.get("wsgi.url_scheme", "http")
         scheme = scheme if scheme in _DEFAULT_PORTS else "http"
         authority = target if port is None else f"{target}:{port}"
-        path = _quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), _PATH_SAFE)
+        path = _location_path(environ)
         query = environ.get("QUERY_STRING", "")
         location = f"{scheme}://{authority}{path or '/'}"
         if query:
@@ -404,6 +420,30 @@ class HostPolicy:
             ("Content-Length", "0"),
         )
         return HostResponse(status, headers, b"")
+
+
+def _location_path(environ: dict[str, Any]) -> str:
+    """The request's path for a redirect, percent-encoded as the client sent it.
+
+    PATH_INFO is decoded (``%2F`` is ``/`` there), so the path is taken from the target
+    as sent (REQUEST_URI, or RAW_URI), after what SCRIPT_NAME adds in front of it (a
+    proxy's prefix).  Without a raw target that decodes to the end of SCRIPT_NAME +
+    PATH_INFO (another server; a middleware that rewrote the path), the decoded path is
+    encoded again.
+    """
+    full = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    if isinstance(raw, str) and raw:
+        if raw[0] != "/":  # absolute-form: http://host/path?query
+            _, sep, rest = raw.partition("://")
+            slash = rest.find("/")
+            raw = rest[slash:] if sep and slash >= 0 else ""
+        sent = raw.partition("?")[0]
+        decoded = decode_path(sent)
+        if sent and full.endswith(decoded):
+            front = full[: len(full) - len(decoded)]
+            return _quote(front, _PATH_SAFE) + _quote(sent, _RAW_PATH_SAFE)
+    return _quote(full, _PATH_SAFE)
 
 
 # -- WSGI middleware -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from bastion.cli import build_parser, load_config
 from bastion.config import Config
 from bastion.config import sources as src
 from bastion.errors import ConfigError
@@ -160,3 +161,15 @@ def test_conflicting_addresses_within_one_source_are_an_error(toml_file):
     path = toml_file('listen = "127.0.0.1:7000"\nport = 9000\n')
     with pytest.raises(ConfigError, match="cannot be used together"):
         Config.from_layers([src.from_file(path)])
+
+
+def test_pass_authorization_comes_from_every_source(toml_file, monkeypatch):
+    """Issue 9 point 10: on by default (as waitress), off from a flag, variable or file."""
+    assert Config.from_kwargs().pass_authorization is True
+    assert Config.from_kwargs(pass_authorization="no").pass_authorization is False
+    flag = build_parser().parse_args(["--no-pass-authorization"])
+    assert load_config(flag).pass_authorization is False
+    path = toml_file("pass_authorization = false\n")
+    assert Config.from_layers([src.from_file(path)]).pass_authorization is False
+    monkeypatch.setenv("BASTION_PASS_AUTHORIZATION", "off")
+    assert Config.from_kwargs().pass_authorization is False

@@ -86,6 +86,7 @@ BASTION_OWN = {
     "www_redirect": True,
     "allowed_hosts_exempt_paths": (),
     "allow_debug_app": False,
+    "pass_authorization": True,
 }
 
 

@@ -74,7 +74,7 @@ def test_refused_and_long_heads_are_not_remembered():
 
 def test_the_memo_stays_bounded():
     limits = Limits()
-    for n in range(head_module._SEEN_HEADS_MAX * 2 + 3):
+    for n in range(head_module._SEEN_HEADS.entries * 2 + 3):
         head_module.parse_head(f"GET /{n} HTTP/1.1\r\nHost: a\r\n\r\n", limits)
-        assert len(head_module._seen_heads) <= head_module._SEEN_HEADS_MAX
+        assert len(head_module._seen_heads) <= head_module._SEEN_HEADS.entries
     assert "GET /514 HTTP/1.1\r\nHost: a\r\n\r\n" in head_module._seen_heads

@@ -138,10 +138,14 @@ def test_conflicting_te_headers_without_cl():
         [b"Content-Length: 0", b"Content-Length: 45"],
         [b"Content-Length: 45", b"Content-Length: 0"],
         [b"Content-Length: 0, 45"],
+        [b"Content-Length: 0, 0"],
+        [b"Content-Length: 0", b"Content-Length: 0"],
     ],
 )
 def test_duplicate_content_length(fields):
-    """CL.CL (CVE-2019-16792, waitress ignored duplicate CL; RFC 9112 6.3 (5)): 400."""
+    """CL.CL (CVE-2019-16792, waitress ignored duplicate CL; RFC 9112 6.3 (5)): 400.
+    Identical values too (issue 9 point 6): a peer that takes "0, 0" as invalid, or as
+    another length, frames the body differently (PortSwigger's list-form desync)."""
     assert refuses_without_smuggling(post(*fields, body=SMUGGLED)) == 400
 
 

@@ -217,6 +217,35 @@ def test_app_server_header_is_kept(serve_app):
     assert [v for n, v in response.headers if n.lower() == "server"] == ["mine"]
 
 
+def credentials_app(environ, start_response):
+    body = repr(
+        (environ.get("HTTP_AUTHORIZATION"), environ.get("HTTP_PROXY_AUTHORIZATION"))
+    ).encode()
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
+
+
+CREDENTIALS = (
+    b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n"
+    b"Proxy-Authorization: Basic YTpi\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "options, seen",
+    [
+        ({}, ("Bearer s3cret", "Basic YTpi")),  # waitress passes both
+        ({"pass_authorization": True}, ("Bearer s3cret", "Basic YTpi")),
+        ({"pass_authorization": "off"}, (None, None)),
+    ],
+)
+def test_pass_authorization(serve_app, options, seen):
+    with serve_app(credentials_app, **options) as server:
+        response = server.request(CREDENTIALS)
+    assert response.status == 200
+    assert response.body == repr(seen).encode()
+
+
 def test_sockets_option_serves_on_a_given_socket(serve_app):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

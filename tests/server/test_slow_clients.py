@@ -432,6 +432,10 @@ def test_a_trickling_reader_of_a_response_left_to_the_loop_is_dropped(serve_app)
             sock.sendall(GET)
             started = time.monotonic()
             reader.start()
+            for _ in range(500):  # bounded: until the server has accepted it
+                if server.server.connections:
+                    break
+                time.sleep(0.01)
             assert server.wait_no_connections(timeout=2 + 8 + SWEEP + SLACK)
             dropped_after = time.monotonic() - started
         finally:

@@ -77,6 +77,14 @@ def test_www_redirects_to_the_allowed_name(serve_app):
         assert server.request(get("www.example.com")).status == 400
 
 
+def test_www_redirect_keeps_the_path_as_sent(serve_app):
+    """Issue 9 point 9a: "%2F" stays "%2F" (PATH_INFO has it decoded), the query as is."""
+    with serve_app(app, allowed_hosts="example.com") as server:
+        response = server.request(get("www.example.com", path="/a%2Fb?x=%20"))
+    assert response.status == 301
+    assert response.header("location") == "http://example.com/a%2Fb?x=%20"
+
+
 def test_exempt_paths_skip_the_check(serve_app):
     options = {"allowed_hosts": "example.com", "allowed_hosts_exempt_paths": "/health"}
     with serve_app(app, **options) as server:

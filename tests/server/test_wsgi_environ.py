@@ -215,3 +215,26 @@ def test_environ_is_fresh_for_every_request(serve_app):
             wire.send(b"GET /orig HTTP/1.1\r\nHost: x\r\n\r\n")
             assert wire.read_response().status == 200
     assert at_entry == [(None, "/orig"), (None, "/orig")]
+
+
+def test_content_length_reaches_the_app_as_a_plain_number(serve_app, seen):
+    """Issue 9 point 6: "0009" is 9 to the framing and "9" in CONTENT_LENGTH."""
+    raw = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0009\r\n\r\n123456789"
+    with serve_app(recording_app) as server:
+        env = one_environ(server, raw, seen)
+    assert env["CONTENT_LENGTH"] == "9"
+    assert env["_body"] == b"123456789"
+
+
+@pytest.mark.parametrize(
+    "fields", [b"Content-Length: 9, 9", b"Content-Length: 9\r\nContent-Length: 9"]
+)
+def test_a_list_of_identical_content_lengths_is_400_and_closes(serve_app, seen, fields):
+    """Issue 9 point 6: once reached the app as CONTENT_LENGTH "9, 9" (Django: 500)."""
+    raw = b"POST / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n\r\n123456789"
+    with serve_app(recording_app) as server, server.wire() as wire:
+        wire.send(raw + b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        response = wire.read_response()
+        assert response.status == 400 and response.closes
+        assert wire.closed_by_server()
+    assert seen == []

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import bastion
 from bastion.trusted_hosts import BAD_HOST, HostPolicy, parse_allowed_hosts, split_host
+from bastion.wsgi.environ import decode_path
 
 POLICY = HostPolicy("example.com *.apps.example [::1] 10.0.0.1", allowed_ports="80 8080")
 HOSTLIKE = st.from_regex(
@@ -42,9 +43,12 @@ def test_any_host_value_is_allowed_refused_or_redirected(host):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(max_size=30), st.text(max_size=30))
-def test_any_path_and_query_give_a_header_safe_location(path, query):
+@given(st.text(max_size=30), st.text(max_size=30), st.none() | st.text(max_size=30))
+def test_any_path_and_query_give_a_header_safe_location(path, query, raw):
     environ = {**ENVIRON, "HTTP_HOST": "www.example.com", "PATH_INFO": path, "QUERY_STRING": query}
+    if raw is not None:  # as sent, and decoded as a server decodes it
+        environ["REQUEST_URI"] = "/" + raw
+        environ["PATH_INFO"] = decode_path("/" + raw.partition("?")[0])
     answer = POLICY.check(environ)
     location = dict(answer.headers)["Location"]
     assert location.isascii()

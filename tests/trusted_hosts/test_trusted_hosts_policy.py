@@ -319,6 +319,42 @@ def test_www_redirect_location_keeps_scheme_port_path_query(make_environ, enviro
     assert all(32 < ord(ch) < 127 for ch in got)
 
 
+SENT = dict(host="www.example.com", path="/a/b", QUERY_STRING="x=%20")
+
+
+@pytest.mark.parametrize(
+    ("environ_args", "location"),
+    [
+        (dict(REQUEST_URI="/a%2Fb?x=%20"), "http://example.com/a%2Fb?x=%20"),
+        (dict(RAW_URI="/a%2Fb?x=%20"), "http://example.com/a%2Fb?x=%20"),  # gunicorn
+        (dict(REQUEST_URI="http://www.example.com/a%2Fb?x=%20"), "http://example.com/a%2Fb?x=%20"),
+        # url_prefix: SCRIPT_NAME is part of what was sent
+        (
+            dict(SCRIPT_NAME="/app", REQUEST_URI="/app/a%2Fb?x=%20"),
+            "http://example.com/app/a%2Fb?x=%20",
+        ),
+        # a proxy's prefix (X-Forwarded-Prefix) goes in front of what was sent
+        (
+            dict(SCRIPT_NAME="/shop", REQUEST_URI="/a%2Fb?x=%20"),
+            "http://example.com/shop/a%2Fb?x=%20",
+        ),
+        # a raw target that is not this path (a middleware rewrote it): PATH_INFO, encoded
+        (dict(REQUEST_URI="/elsewhere%2F?x=%20"), "http://example.com/a/b?x=%20"),
+    ],
+)
+def test_www_redirect_location_is_the_path_as_sent(make_environ, environ_args, location):
+    """Issue 9 point 9a: PATH_INFO is decoded, so "%2F" in it is "/": a Location built
+    from it pointed at /a/b, another resource than the /a%2Fb asked for."""
+    _, got = redirect(HostPolicy("example.com"), make_environ(**{**SENT, **environ_args}))
+    assert got == location
+
+
+def test_a_raw_target_from_another_server_is_made_header_safe(make_environ):
+    environ = make_environ("www.example.com", path='/a"b <c>#\r\n', REQUEST_URI='/a"b <c>#\r\n')
+    _, got = redirect(HostPolicy("example.com"), environ)
+    assert got == "http://example.com/a%22b%20%3Cc%3E%23%0D%0A"
+
+
 def test_no_redirect_when_www_itself_is_allowed(make_environ):
     for hosts in ("example.com www.example.com", "example.com *.example.com"):
         assert allowed(HostPolicy(hosts), make_environ("www.example.com"))

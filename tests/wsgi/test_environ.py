@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from bastion.http import Request, RequestParser
-from bastion.wsgi.environ import EnvironTemplate, decode_path, environ_key
+from bastion.wsgi.environ import (
+    EnvironTemplate,
+    NoAuthorizationTemplate,
+    decode_path,
+    environ_key,
+)
 
 IO_MODULES = {"socket", "select", "selectors", "threading", "ssl", "time", "asyncio"}
 
@@ -28,17 +33,18 @@ def parse(raw: bytes) -> Request:
     return event
 
 
+OPTIONS = {
+    "server_name": "srv.test",
+    "server_port": "8080",
+    "url_scheme": "http",
+    "url_prefix": "",
+    "server_software": "bastion",
+    "file_wrapper": FileWrapperStandIn,
+}
+
+
 def template(**overrides) -> EnvironTemplate:
-    options = {
-        "server_name": "srv.test",
-        "server_port": "8080",
-        "url_scheme": "http",
-        "url_prefix": "",
-        "server_software": "bastion",
-        "file_wrapper": FileWrapperStandIn,
-    }
-    options.update(overrides)
-    return EnvironTemplate(**options)
+    return EnvironTemplate(**{**OPTIONS, **overrides})
 
 
 def build(raw: bytes, body=None, **overrides) -> dict:
@@ -176,6 +182,32 @@ def test_headers_in_the_environ():
     assert env["HTTP_X_B"] == "real"
     assert "HTTP_PROXY" not in env
     assert env["HTTP_X_EMPTY"] == ""
+
+
+CREDENTIALS = (
+    b"GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Basic YTpi\r\n"
+    b"Proxy-Authorization: Basic Yzpk\r\nX-A: 1\r\n\r\n"
+)
+
+
+def test_credentials_reach_the_app_by_default():
+    env = build(CREDENTIALS)
+    assert env["HTTP_AUTHORIZATION"] == "Basic YTpi"
+    assert env["HTTP_PROXY_AUTHORIZATION"] == "Basic Yzpk"
+
+
+def test_a_template_without_authorization_drops_both_credentials_only():
+    """pass_authorization off (mod_wsgi's WSGIPassAuthorization Off)."""
+    hiding = NoAuthorizationTemplate(**OPTIONS)
+    env = hiding.build(parse(CREDENTIALS), "10.1.2.3", "50123", io.BytesIO(b""))
+    assert "HTTP_AUTHORIZATION" not in env
+    assert "HTTP_PROXY_AUTHORIZATION" not in env
+    assert env["HTTP_X_A"] == "1" and env["HTTP_HOST"] == "h"
+    assert {k: v for k, v in env.items() if k != "wsgi.input"} == {
+        k: v
+        for k, v in build(CREDENTIALS).items()
+        if k not in ("wsgi.input", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION")
+    }
 
 
 def test_each_build_is_a_new_dict_and_leaves_the_template_alone():

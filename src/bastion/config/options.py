@@ -349,6 +349,17 @@ OPTIONS: tuple[Option, ...] = (
         "wsgi",
         waitress=False,
     ),
+    Option(
+        "pass_authorization",
+        c.to_bool,
+        True,
+        "Pass the Authorization and Proxy-Authorization request headers to the application, "
+        "as HTTP_AUTHORIZATION and HTTP_PROXY_AUTHORIZATION, as waitress does. Turn it off for "
+        "an application that never authenticates requests itself (mod_wsgi's "
+        "WSGIPassAuthorization).",
+        "wsgi",
+        waitress=False,
+    ),
     # -- request limits -----------------------------------------------------------------------
     Option(
         "max_request_line",

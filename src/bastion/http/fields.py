@@ -3,37 +3,40 @@
 ``parse_fields`` splits a block into its lines and folds them into a dict.  Each
 line is checked by one regex match, unless the very same line was checked before:
 clients and proxies repeat their header lines on every request, so lines already
-validated are remembered (bounded).  An invalid line makes it walk the block to
-name the exact fault.
+validated are remembered (bounded in bytes, see memo).  An invalid line makes it
+walk the block to name the exact fault.
 
 Repeated field names are combined with ", " in order (RFC 9110 5.3), which is
 what PEP 3333's one-value-per-name environ needs, except:
 
 - Cookie: joined with "; " (RFC 6265 5.4, RFC 9113 8.2.3); ", " would be read
   by cookie parsers as part of a cookie value.
-- Host, Content-Type, Authorization, Proxy-Authorization: refused with 400.
-  They are singletons, so a combined value means nothing, and two components
-  could each pick a different one (first vs last): RFC 9112 3.2 requires 400
-  for Host, and the issue does for Content-Type.
-- Content-Length: combined like a list and judged by the framing code, which
-  accepts only identical values (RFC 9110 8.6).
+- Host, Content-Type, Content-Length, Authorization, Proxy-Authorization:
+  refused with 400.  They are singletons, so a combined value means nothing,
+  and two components could each pick a different one (first vs last): RFC 9112
+  3.2 requires 400 for Host, and the issue does for Content-Type.  RFC 9110 8.6
+  lets a recipient take repeated identical Content-Lengths as one, but a
+  component that does not is open to a list-form desync, so bastion refuses
+  them as waitress does.
 """
 
 from __future__ import annotations
 
 from .errors import BadRequest, HeaderFieldsTooLarge
 from .grammar import FIELD_RE, FIELD_VALUE_RE, TOKEN_RE
-from .memo import remember
+from .memo import Bound, remember
 
 _field_match = FIELD_RE.fullmatch
 
 # Field lines already validated, and what they gave: clients and proxies send the
-# same lines on every request.  Bounded in count (memo.remember) and line length.
+# same lines on every request.  The name and value are parts of the line, so an entry
+# holds at most twice its line: lines up to 256 characters, 1,024 x 512 = 512 KiB.
 _seen_lines: dict[str, tuple[str, str]] = {}
-_SEEN_LINES_MAX = 1024
-_SEEN_LINE_MAX = 256
+_SEEN_LINES = Bound(1024, 512, lambda line, field: 2 * len(line))
 
-SINGLETON_FIELDS = frozenset({"host", "content-type", "authorization", "proxy-authorization"})
+SINGLETON_FIELDS = frozenset(
+    {"host", "content-type", "content-length", "authorization", "proxy-authorization"}
+)
 """Names whose repetition is refused (see the module docstring)."""
 
 _JOINERS = {"cookie": "; "}
@@ -68,8 +71,7 @@ def _check_line(line: str, block: str, start: int) -> tuple[str, str]:
         _diagnose(block[start:])
     name, value = match.groups()  # type: ignore[union-attr]
     field = (name.lower(), value.strip(" \t"))
-    if len(line) <= _SEEN_LINE_MAX:
-        remember(_seen_lines, line, field, _SEEN_LINES_MAX)
+    remember(_seen_lines, line, field, _SEEN_LINES)
     return field
 
 

@@ -28,29 +28,30 @@ from .grammar import (
     TOKEN_RE,
 )
 from .limits import Limits
-from .memo import remember
+from .memo import Bound, remember
 
 _request_line_match = REQUEST_LINE_RE.fullmatch
 _host_match = HOST_RE.fullmatch
 _content_length_match = CONTENT_LENGTH_RE.fullmatch
 
-# Host values already validated (memo.remember: bounded, emptied when full).  A
-# server sees the same few again and again; a lookup is cheaper than the regex.
+# Host values already validated: a server sees the same few again and again, and a
+# lookup is cheaper than the regex.  Hosts up to 255 characters: 256 x 255 = 64 KiB.
 _valid_hosts: dict[str, None] = {}
-_VALID_HOSTS_MAX = 256
+_VALID_HOSTS = Bound(256, 255, lambda host, _: len(host))
 
-# Request lines already split and checked, for the same reason.
+# Request lines already split and checked, for the same reason.  Method, target and
+# version are parts of the line: lines up to 256 characters, 1,024 x 512 = 512 KiB.
 _seen_request_lines: dict[str, tuple[str, str, str]] = {}
-_SEEN_REQUEST_LINES_MAX = 1024
-_SEEN_REQUEST_LINE_MAX = 256
-
+_SEEN_REQUEST_LINES = Bound(1024, 512, lambda line, parts: 2 * len(line))
 
 # Whole heads already parsed, each with the limits it was checked against: health
 # checks, monitoring and polling clients send the very same head again and again.
-# A hit hands out a copy, so nothing done to one request reaches another.
-_seen_heads: dict[str, tuple[Limits, Request]] = {}
-_SEEN_HEADS_MAX = 256
+# A hit hands out a copy, so nothing done to one request reaches another.  A Request
+# holds at most three times its head's text (the target again as path and query, and
+# once more as an absolute-form Host): heads up to 1 KiB, 256 x 4 KiB = 1 MiB.
 _SEEN_HEAD_MAX = 1024
+_seen_heads: dict[str, tuple[Limits, Request]] = {}
+_SEEN_HEADS = Bound(256, 4 * _SEEN_HEAD_MAX, lambda head, seen: 4 * len(head))
 
 
 def parse_head(head: str, limits: Limits) -> Request:
@@ -62,8 +63,8 @@ def parse_head(head: str, limits: Limits) -> Request:
     if seen is not None and seen[0] is limits:
         return seen[1].copy()
     request = _parse_head(head, limits)
-    if len(head) <= _SEEN_HEAD_MAX:
-        remember(_seen_heads, head, (limits, request.copy()), _SEEN_HEADS_MAX)
+    if len(head) <= _SEEN_HEAD_MAX:  # spares copying a head the memo would refuse
+        remember(_seen_heads, head, (limits, request.copy()), _SEEN_HEADS)
     return request
 
 
@@ -93,8 +94,7 @@ def _parse_head(head: str, limits: Limits) -> Request:
     elif host not in _valid_hosts:
         if _host_match(host) is None:
             raise BadRequest("invalid Host header")
-        if len(host) <= 255:
-            remember(_valid_hosts, host, None, _VALID_HOSTS_MAX)
+        remember(_valid_hosts, host, None, _VALID_HOSTS)
 
     scheme = None
     if target[0] == "/" and method != "CONNECT":
@@ -121,6 +121,8 @@ def _parse_head(head: str, limits: Limits) -> Request:
             content_length = _parse_content_length(declared)
             if content_length > limits.max_body_size:
                 raise ContentTooLarge("request body too large")
+            if declared[0] == "0" and len(declared) > 1:  # CONTENT_LENGTH "0009" -> "9"
+                headers["content-length"] = str(content_length)
 
     connection = get("connection")
     if connection is None:
@@ -164,8 +166,7 @@ def _check_request_line(line: str) -> tuple[str, str, str]:
     if match is None:
         _diagnose_request_line(line)
     parts: tuple[str, str, str] = match.groups()  # type: ignore[union-attr,assignment]
-    if len(line) <= _SEEN_REQUEST_LINE_MAX:
-        remember(_seen_request_lines, line, parts, _SEEN_REQUEST_LINES_MAX)
+    remember(_seen_request_lines, line, parts, _SEEN_REQUEST_LINES)
     return parts
 
 
@@ -220,14 +221,9 @@ def _diagnose_request_line(line: str) -> None:
 
 
 def _parse_content_length(value: str) -> int:
-    """RFC 9110 8.6: 1*DIGIT; a list of identical values is accepted as one."""
+    """RFC 9110 8.6: 1*DIGIT.  A list, even of identical values, is refused (waitress too)."""
     if _content_length_match(value) is None:
-        values = {part.strip(" \t") for part in value.split(",")}
-        if len(values) != 1:
-            raise BadRequest("conflicting Content-Length values")
-        value = values.pop()
-        if _content_length_match(value) is None:
-            raise BadRequest("invalid Content-Length")
+        raise BadRequest("invalid Content-Length")
     if len(value) > 18:
         # Valid but huge: int() of a long digit run is slow (or refused past
         # sys.int_info.default_max_str_digits), and no limit is that large.

@@ -13,7 +13,7 @@ import re
 
 from .errors import ResponseError
 from .grammar import STATUS_RE, TOKEN_RE
-from .memo import remember
+from .memo import Bound, remember
 
 # How the body of a response is delimited on the wire.
 NO_BODY = 0  # HEAD, 204, 304: the head is all there is
@@ -44,19 +44,34 @@ _status_match = STATUS_RE.fullmatch
 _BAD_VALUE_CHAR = re.compile("[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]").search
 _digits_match = re.compile("[0-9]{1,19}").fullmatch
 
-# Names already shown to be valid tokens (memo.remember: bounded, emptied when full).
+# What was already checked (memo.remember: bounded in bytes, emptied when full).
+# Applications send the same names, headers, statuses and whole heads again and again,
+# and a dict lookup is cheaper than the checks.  Each memo's entries, and its bound:
+# - a valid name and its lower-case form: names up to 128, 512 x 256 = 128 KiB;
 _known_names: dict[str, str] = {}
-_KNOWN_NAMES_MAX = 512
-
-# Whole (name, value) headers and status lines already checked.  Applications send
-# the same ones again and again, and a dict lookup is cheaper than the checks.
+_KNOWN_NAMES = Bound(512, 256, lambda name, lower: 2 * len(name))
+# - a (name, value) header and its lower-case name: 1,024 x 2 KiB = 2 MiB;
 _checked_headers: dict[tuple[str, str], str] = {}
-_CHECKED_HEADERS_MAX = 1024
+_CHECKED_HEADERS = Bound(1024, 2048, lambda header, lower: 2 * len(header[0]) + len(header[1]))
+# - a status line: 64 x 128 = 8 KiB;
 _checked_statuses: dict[str, int] = {}
-_CHECKED_STATUSES_MAX = 64
+_CHECKED_STATUSES = Bound(64, 128, lambda status, code: len(status))
+# - a whole head, by its status and headers: their text in the key, again in the head,
+#   the head's rendered lines (no shorter than the headers), and its renderings
+#   (render_head's results by request).  Status and lines up to 2 KiB:
+#   256 x (3 x 2 KiB + 8 renderings x 2.25 KiB) = 6 MiB.
+_HEAD_TEXT_MAX = 2048
+_RENDERINGS = Bound(
+    8,  # HEAD or not, HTTP/1.0 or 1.1, keep-alive or not
+    _HEAD_TEXT_MAX + 256,  # the lines, status line, framing, Server, Connection, the key
+    lambda key, parts: len(key[1]) + len(key[3] or "") + len(parts[0]) + len(parts[1]),
+)
 _checked_heads: dict[tuple[object, ...], ResponseHead] = {}
-_CHECKED_HEADS_MAX = 256
-_RENDERED_MAX = 16  # per reused head: requests differ only in version, method, keep-alive
+_CHECKED_HEADS = Bound(
+    256,
+    3 * _HEAD_TEXT_MAX + _RENDERINGS.total,
+    lambda key, head: 3 * (len(head.status) + len(head.lines)) + _RENDERINGS.total,
+)
 # Names check_response acts on, besides checking them.
 _SPECIAL_NAMES = frozenset({"content-length", "connection", "date", "server"}) | (
     _FORBIDDEN_HOP_BY_HOP
@@ -130,8 +145,9 @@ def check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead:
     head = _check_response(status, headers)
     if key is not None:
         head.headers = tuple(head.headers)  # type: ignore[assignment]
-        head.rendered = {}
-        remember(_checked_heads, key, head, _CHECKED_HEADS_MAX)
+        head.lines = _header_lines(head.headers)
+        if remember(_checked_heads, key, head, _CHECKED_HEADS):
+            head.rendered = {}
     return head
 
 
@@ -193,7 +209,7 @@ def _check_header(header: object) -> str:
         raise ResponseError("control character or non-latin-1 text in response header")
     if lower == "content-length" and _digits_match(value) is None:
         raise ResponseError("invalid Content-Length from application")
-    remember(_checked_headers, header, lower, _CHECKED_HEADERS_MAX)
+    remember(_checked_headers, header, lower, _CHECKED_HEADERS)
     return lower
 
 
@@ -205,7 +221,7 @@ def _check_status(status: object) -> int:
         # An interim status (100 Continue, 101 Switching Protocols) sent as the final
         # response would leave client and server disagreeing on what comes next.
         raise ResponseError("informational (1xx) status from application")
-    remember(_checked_statuses, status, code, _CHECKED_STATUSES_MAX)
+    remember(_checked_statuses, status, code, _CHECKED_STATUSES)
     return code
 
 
@@ -213,7 +229,7 @@ def _check_name(name: object) -> str:
     if type(name) is not str or _token_match(name) is None:
         raise ResponseError("invalid response header name")
     lower = name.lower()
-    remember(_known_names, name, lower, _KNOWN_NAMES_MAX)
+    remember(_known_names, name, lower, _KNOWN_NAMES)
     return lower
 
 
@@ -243,7 +259,7 @@ def render_head(
         parts = memo.get(key)
         if parts is None:
             parts = _render(head, method, version, keep_alive, server, content_length)
-            remember(memo, key, parts, _RENDERED_MAX)
+            remember(memo, key, parts, _RENDERINGS)
     before, after, framing, keep_alive = parts
     if date is not None and not head.has_date:
         text = before + "Date: " + date + "\r\n" + after
@@ -289,7 +305,7 @@ def _render(
     if headers is head.headers:
         rendered = head.lines
         if rendered is None:
-            rendered = head.lines = "".join([f"{name}: {value}\r\n" for name, value in headers])
+            rendered = head.lines = _header_lines(headers)
         lines.append(rendered)
     else:
         lines.extend([f"{name}: {value}\r\n" for name, value in headers])
@@ -303,6 +319,10 @@ def _render(
     else:
         after.append("\r\n")
     return "".join(lines), "".join(after), framing, keep_alive
+
+
+def _header_lines(headers: list[tuple[str, str]]) -> str:
+    return "".join([f"{name}: {value}\r\n" for name, value in headers])
 
 
 def chunk(data: bytes) -> bytes:

@@ -18,7 +18,7 @@ from ..http import Limits
 from ..privileges import drop_privileges, prepare_process
 from ..proxy_headers import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
 from ..trusted_hosts import HostPolicy
-from ..wsgi.environ import EnvironTemplate
+from ..wsgi.environ import EnvironTemplate, NoAuthorizationTemplate
 from ..wsgi.filewrapper import FileWrapper
 from .access_log import AccessLog
 from .buffers import SpillFiles
@@ -120,8 +120,9 @@ class Server:
         except BaseException:
             self.close()
             raise
+        template = EnvironTemplate if config.pass_authorization else NoAuthorizationTemplate
         self.templates = {
-            listener: EnvironTemplate(
+            listener: template(
                 server_name=listener.server_name,
                 server_port=listener.port,
                 url_scheme=config.url_scheme,

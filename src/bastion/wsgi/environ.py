@@ -8,7 +8,9 @@ Header fields become ``HTTP_*`` keys, except:
   would otherwise both become HTTP_X_FORWARDED_FOR and spoof each other (the
   same rule as nginx's underscores_in_headers off and waitress);
 - ``Proxy`` is dropped, so no HTTP_PROXY reaches the app (httpoxy, CVE-2016-5385);
-- Content-Type and Content-Length become CONTENT_TYPE and CONTENT_LENGTH.
+- Content-Type and Content-Length become CONTENT_TYPE and CONTENT_LENGTH;
+- with pass_authorization off, Authorization and Proxy-Authorization are dropped
+  (``NoAuthorizationTemplate``).
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from ..http.events import Request
-from ..http.memo import remember
+from ..http.memo import Bound, remember
 
 _SPECIAL_KEYS = {
     "content-type": "CONTENT_TYPE",
     "content-length": "CONTENT_LENGTH",
     "proxy": None,
 }
+# Keys already worked out, by header name.  A key is the name again with "HTTP_"
+# before it: names up to 125 characters, 1,024 x 256 = 256 KiB.
 _key_cache: dict[str, str | None] = {}
-_KEY_CACHE_MAX = 1024
+_KEY_CACHE = Bound(1024, 256, lambda name, key: 2 * len(name) + 5)
 
 
 def environ_key(name: str) -> str | None:
@@ -40,7 +44,7 @@ def environ_key(name: str) -> str | None:
         key = None
     else:
         key = "HTTP_" + name.upper().replace("-", "_")
-    remember(_key_cache, name, key, _KEY_CACHE_MAX)
+    remember(_key_cache, name, key, _KEY_CACHE)
     return key
 
 
@@ -120,4 +124,23 @@ class EnvironTemplate:
                 key = environ_key(name)
             if key is not None:
                 environ[key] = value
+        return environ
+
+
+class NoAuthorizationTemplate(EnvironTemplate):
+    """An ``EnvironTemplate`` whose environs carry no credentials (pass_authorization off).
+
+    As with mod_wsgi's WSGIPassAuthorization Off, neither HTTP_AUTHORIZATION nor
+    HTTP_PROXY_AUTHORIZATION reaches the application.  A server with the option on
+    uses the plain template, so passing credentials costs nothing per request.
+    """
+
+    __slots__ = ()
+
+    def build(
+        self, request: Request, remote_addr: str, remote_port: str, body: Any
+    ) -> dict[str, Any]:
+        environ = super().build(request, remote_addr, remote_port, body)
+        environ.pop("HTTP_AUTHORIZATION", None)
+        environ.pop("HTTP_PROXY_AUTHORIZATION", None)
         return environ

@@ -1,0 +1,183 @@
+"""Issue 9 point 3: every memo stays within its stated bound in bytes under hostile input.
+
+The memos are measured directly: the length of every string reachable from their keys
+and values, counted once per reference (so shared strings count as often as they are
+held), renderings remembered on a response head included.  The flood tests send 1,100
+unique 200 KB values (more entries than any memo holds), check the bound, then check
+that a short value is still remembered; the size-limit tests fill a memo with the
+largest entries it takes, so the stated bounds are shown to be real upper bounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bastion import _forwarded, trusted_hosts
+from bastion.http import Limits
+from bastion.http import fields as fields_module
+from bastion.http import head as head_module
+from bastion.http import response as response_module
+from bastion.http.memo import Bound
+from bastion.http.response import check_response, render_head
+from bastion.wsgi import environ as environ_module
+
+FLOOD = 1100
+BIG = 200_000
+DATE = "Sun, 06 Nov 1994 08:49:37 GMT"
+
+
+def text(obj: Any) -> int:
+    """Characters of text in ``obj``: strings, and what containers and slots hold."""
+    if isinstance(obj, str):
+        return len(obj)
+    if isinstance(obj, dict):
+        return sum(text(key) + text(value) for key, value in obj.items())
+    if isinstance(obj, tuple | list):
+        return sum(text(item) for item in obj)
+    slots = getattr(type(obj), "__slots__", ())
+    return sum(text(getattr(obj, name, None)) for name in slots)
+
+
+def within(memo: dict[Any, Any], bound: Bound) -> bool:
+    return len(memo) <= bound.entries and text(memo) <= bound.total
+
+
+def unique(n: int, size: int = BIG, alphabet: str = "abcdef") -> str:
+    """A ``size``-character string of ``alphabet``, different for every ``n``."""
+    tag = format(n, "x").translate(str.maketrans("0123456789", "ghijklmnop"))
+    return (tag + "-" + alphabet * (size // len(alphabet)))[:size]
+
+
+def flood(count: int = FLOOD) -> Iterator[int]:
+    return iter(range(count))
+
+
+def test_environ_keys_for_long_header_names_are_not_remembered():
+    """1,100 unique 200 KB header names: the key memo stays within 1,024 x 256 bytes."""
+    memo = environ_module._key_cache
+    for n in flood():
+        name = unique(n)
+        assert environ_module.environ_key(name) == "HTTP_" + name.upper().replace("-", "_")
+    assert within(memo, environ_module._KEY_CACHE)
+    assert environ_module.environ_key("x-short") == "HTTP_X_SHORT"
+    assert memo["x-short"] == "HTTP_X_SHORT"
+
+
+def test_request_memos_hold_no_long_line_host_or_head():
+    """Long unique request lines, Hosts and header lines: each request memo in bound."""
+    limits = Limits(max_request_line=BIG + 100, max_header_size=4 * BIG)
+    for n in flood():
+        big = unique(n)
+        head = f"GET /{big} HTTP/1.1\r\nHost: {big}\r\nX-Request-ID: {big}\r\n\r\n"
+        request = head_module.parse_head(head, limits)
+        assert request.headers["host"] == big
+    memos = {
+        "lines": (fields_module._seen_lines, fields_module._SEEN_LINES),
+        "hosts": (head_module._valid_hosts, head_module._VALID_HOSTS),
+        "request lines": (head_module._seen_request_lines, head_module._SEEN_REQUEST_LINES),
+        "heads": (head_module._seen_heads, head_module._SEEN_HEADS),
+    }
+    assert {name: within(*memo) for name, memo in memos.items()} == dict.fromkeys(memos, True)
+    short = "GET /short HTTP/1.1\r\nHost: short.example\r\nX-Short: 1\r\n\r\n"
+    head_module.parse_head(short, limits)
+    assert short in head_module._seen_heads
+    assert "GET /short HTTP/1.1" in head_module._seen_request_lines
+    assert "short.example" in head_module._valid_hosts
+    assert "X-Short: 1" in fields_module._seen_lines
+
+
+def test_response_memos_hold_no_echoed_long_header():
+    """An app echoing a 200 KB X-Request-ID, name or reason: response memos stay in bound."""
+    for n in flood():
+        headers = [("X-Request-ID", unique(n)), (unique(n, 1000, "xyz"), "1")]
+        head = check_response("200 " + unique(n, 1000), headers)
+        render_head(head, "GET", "HTTP/1.1", True, DATE, "bastion", 5)
+    assert within(response_module._known_names, response_module._KNOWN_NAMES)
+    assert within(response_module._checked_headers, response_module._CHECKED_HEADERS)
+    assert within(response_module._checked_statuses, response_module._CHECKED_STATUSES)
+    assert within(response_module._checked_heads, response_module._CHECKED_HEADS)
+    head = check_response("200 OK", [("X-Request-ID", "short"), ("Content-Length", "0")])
+    assert check_response("200 OK", [("X-Request-ID", "short"), ("Content-Length", "0")]) is head
+    render_head(head, "GET", "HTTP/1.1", True, DATE, "bastion")
+    assert head.rendered is not None and len(head.rendered) == 1
+    assert ("X-Request-ID", "short") in response_module._checked_headers
+
+
+def test_ipv6_host_literal_memo_holds_no_long_literal():
+    """Issue 9: ``[<200 KB of hex>]`` Hosts grew an lru_cache by 54 MB."""
+    memo = trusted_hosts._ipv6_known
+    for n in flood():
+        assert trusted_hosts.split_host(f"[{unique(n)}]") is None
+        assert trusted_hosts.split_host(f"[{unique(n, 40, '0123456789')}]") is None
+    assert within(memo, trusted_hosts._IPV6_KNOWN)
+    assert trusted_hosts.split_host("[0:0::1]:8080") == ("[::1]", 8080)
+    assert memo["0:0::1"] == "[::1]"
+
+
+def test_trusted_peer_memo_holds_no_long_address():
+    """Peer addresses come from sockets and checked headers; the memo is bounded anyway."""
+    peers = _forwarded.TrustedPeers(["10.0.0.0/8"])
+    for n in flood():
+        assert not peers.contains(unique(n, 2000))
+    assert within(peers._known, _forwarded._KNOWN_PEERS)
+    assert peers.contains("10.1.2.3") and peers._known["10.1.2.3"] is True
+
+
+# -- the stated bounds are real upper bounds, at the largest entries each memo takes --------
+
+
+def test_request_heads_at_the_size_limit_stay_within_the_bound():
+    """Absolute-form heads just under 1 KiB: the Request's text is the most a head gives."""
+    memo, bound = head_module._seen_heads, head_module._SEEN_HEADS
+    memo.clear()
+    for n in flood(bound.entries):
+        target = "http://" + unique(n, 300) + "/" + unique(n, 300) + "?" + unique(n, 200)
+        head = f"GET {target} HTTP/1.1\r\nHost: a\r\nX-A: {unique(n, 100)}\r\n\r\n"
+        assert len(head) <= head_module._SEEN_HEAD_MAX
+        head_module.parse_head(head, Limits())
+        assert head in memo
+    assert len(memo) == bound.entries and within(memo, bound)
+
+
+def test_response_heads_at_the_size_limit_stay_within_the_bound():
+    """Heads just under 2 KiB, each rendered every way a request can ask for."""
+    memo, bound = response_module._checked_heads, response_module._CHECKED_HEADS
+    memo.clear()
+    for n in flood(bound.entries):
+        headers = [("X-A", unique(n, 1000)), ("X-B", unique(n, 980))]
+        head = check_response("200 OK", headers)
+        assert head.rendered is not None
+        for method in ("GET", "HEAD"):
+            for version in ("HTTP/1.0", "HTTP/1.1"):
+                for keep_alive in (True, False):
+                    for length in (None, 123456789):
+                        render_head(head, method, version, keep_alive, DATE, "bastion", length)
+        assert len(head.rendered) == response_module._RENDERINGS.entries
+    assert len(memo) == bound.entries and within(memo, bound)
+
+
+KIB = 1024
+
+
+@pytest.mark.parametrize(
+    ("bound", "total"),
+    [
+        (fields_module._SEEN_LINES, 512 * KIB),
+        (head_module._VALID_HOSTS, 256 * 255),
+        (head_module._SEEN_REQUEST_LINES, 512 * KIB),
+        (head_module._SEEN_HEADS, 1024 * KIB),
+        (environ_module._KEY_CACHE, 256 * KIB),
+        (response_module._KNOWN_NAMES, 128 * KIB),
+        (response_module._CHECKED_HEADERS, 2048 * KIB),
+        (response_module._CHECKED_STATUSES, 8 * KIB),
+        (response_module._CHECKED_HEADS, 6144 * KIB),
+        (trusted_hosts._IPV6_KNOWN, 256 * 92),
+        (_forwarded._KNOWN_PEERS, 64 * KIB),
+    ],
+    ids=lambda value: str(value) if isinstance(value, int) else "",
+)
+def test_each_memo_holds_at_most_the_total_docs_security_md_states(bound, total):
+    assert bound.total == total
