@@ -29,7 +29,9 @@ from bastion.check import (
 from bastion.config import Config
 from bastion.privileges import Identity
 
-HERE = Path(__file__).resolve().parent  # not a temporary directory
+HERE = Path(__file__).resolve().parent
+# A directory no checkout location can put under /tmp (CI may clone there): the stdlib's.
+NOT_TMP = Path(os.__file__).resolve().parent
 APP_USER = Identity(4000001, "example-app", frozenset((4000001,)))
 LOOPBACK = ((socket.AF_INET, ("127.0.0.1", 8080)),)
 UNIX = ((socket.AF_UNIX, "/run/example.sock"),)
@@ -57,7 +59,7 @@ def deployment(
     app_files=(),
     identity=APP_USER,
     addresses=LOOPBACK,
-    working_directory=HERE,
+    working_directory=NOT_TMP,
     **options,
 ) -> Deployment:
     options.setdefault("umask", "027")
@@ -184,7 +186,7 @@ def test_the_working_directory_or_the_code_in_a_temporary_directory_is_a_warning
     assert f"the working directory {code.parent} is in a temporary directory" in finding.message
     [finding] = found(deployment(app_files=(code, code.parent)), "tmp-location")
     assert f"the application's directory {code.parent}" in finding.message
-    assert found(deployment(app_files=(HERE / "test_check.py", HERE)), "tmp-location") == []
+    assert found(deployment(app_files=(NOT_TMP / "os.py", NOT_TMP)), "tmp-location") == []
 
 
 def test_a_world_writable_file_or_directory_is_a_warning(code):
