@@ -52,9 +52,11 @@ class StandInSocket:
 def measure(requests: int, rounds: int = 5) -> float:
     """Seconds per request, the best of ``rounds`` rounds of ``requests`` each."""
     server = Server(hello, Config.from_kwargs(listen="127.0.0.1:0"))
+    server.open()
     jobs: list[Any] = []
     server._put_job = jobs.append
-    conn = Connection(server, StandInSocket(), ("127.0.0.1", 5555), server.listeners[0])  # type: ignore[arg-type]
+    listener = server.listeners[0]
+    conn = Connection(server, server.settings, StandInSocket(), ("127.0.0.1", 5555), listener)  # type: ignore[arg-type]
     conn.events = 1  # as if registered with the loop
 
     def one() -> None:

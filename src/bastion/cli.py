@@ -202,9 +202,10 @@ def _serve(app_name: str | None, call: bool, config: Config) -> int:
     from .debug_guard import DebugAppError
     from .privileges import PrivilegeError
     from .server import Server
+    from .server.opening import open_server
 
     try:
-        server = Server(None, config)
+        opened = open_server(config)
     except PrivilegeError as error:
         print(f"bastion: error: {error}", file=sys.stderr)
         return 1
@@ -217,15 +218,21 @@ def _serve(app_name: str | None, call: bool, config: Config) -> int:
     if app_name is None:
         logger.info("No application given: serving the demo page (%s)", DEMO_APP)
     try:
-        server.app = load_app(app_name or DEMO_APP, call)
+        app = load_app(app_name or DEMO_APP, call)
     except Exception as error:
-        server.close()  # the listeners, and the unix socket file if any
+        opened.close()  # the listeners, and the unix socket file if any
         message = str(error)
         if not isinstance(error, AppLoadError):
             traceback.print_exc()
             message = f"loading application {app_name!r} failed"
         print(f"bastion: error: {message}", file=sys.stderr)
         return 1
+    try:
+        server = Server(app, config, opened)
+    except ConfigError as error:
+        opened.close()
+        print(f"bastion: error: {error}", file=sys.stderr)
+        return 2
     try:
         server.run()
     except DebugAppError as error:

@@ -60,6 +60,7 @@ def test_serve_refuses_a_debugger_on_every_address_before_serving():
 
 def test_a_refused_server_closes_its_listeners_and_never_accepts():
     server = Server(DebuggedApplication(hello), Config.from_kwargs(listen="0.0.0.0:0"))
+    server.open()
     sock = server.listeners[0].sock
     error = refusal(server.run)
     assert re.search(r"on 0\.0\.0\.0:\d+, which other hosts can reach", str(error))
@@ -75,6 +76,7 @@ def test_expose_tracebacks_on_every_address_is_refused():
 def test_allow_debug_app_starts_and_serves_with_a_warning(caplog):
     config = Config.from_kwargs(listen="0.0.0.0:0", allow_debug_app=True, threads=1)
     server = Server(DebuggedApplication(hello), config)
+    server.open()
     port = server.listeners[0].sock.getsockname()[1]
     with caplog.at_level(logging.WARNING, logger="bastion.server"):
         thread = threading.Thread(target=server.run, daemon=True)

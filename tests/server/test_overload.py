@@ -250,4 +250,4 @@ def test_requests_within_request_timeout_are_not_interrupted(serve_app):
                 assert wire.read_response().status == 200
         time.sleep(1.2)  # past the timeout, with the worker idle: nothing may hit it
         assert server.request(GET).status == 200
-        assert server.server.watchdog._running == {}
+        assert server.server.handler.watchdog._running == {}

@@ -6,9 +6,21 @@ import types
 
 import pytest
 
-from bastion.http import Limits
+from bastion.config import Config
 from bastion.server import connection as connection_module
 from bastion.server.connection import Connection
+from bastion.server.settings import ConnectionSettings
+
+
+class StubHost:
+    """The least a connection needs of a host, for a connection that only sends."""
+
+    loop = types.SimpleNamespace(now=0.0)
+    spill_files = None
+    stopping = False
+
+    def template_for(self, listener, ssl):
+        return None
 
 
 class ShortSock:
@@ -35,15 +47,10 @@ class ShortSock:
 
 
 def make_connection(sock) -> Connection:
-    server = types.SimpleNamespace(
-        templates={None: None},
-        limits=Limits(),
-        preamble_peers=None,
-        loop=types.SimpleNamespace(now=0.0),
-        outbuf_overflow=1 << 20,
-        outbuf_high_watermark=1 << 24,
+    config = Config.from_kwargs(outbuf_overflow=1 << 20, outbuf_high_watermark=1 << 24)
+    return Connection(
+        StubHost(), ConnectionSettings.from_config(config), sock, ("127.0.0.1", 1), None
     )
-    return Connection(server, sock, ("127.0.0.1", 1), None)
 
 
 def pending(conn: Connection) -> bytes:

@@ -101,7 +101,7 @@ def test_allowed_ports(serve_app):
 
 def test_no_check_by_default(serve_app):
     with serve_app(app) as server:
-        assert server.server.host_policy is None
+        assert server.server.handler.host_policy is None
         assert server.request(get("anything.test")).status == 200
 
 

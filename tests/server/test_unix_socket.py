@@ -63,7 +63,7 @@ def test_a_regular_file_in_the_way_is_not_deleted(socket_path):
     with open(socket_path, "w") as f:
         f.write("precious")
     with pytest.raises(OSError):
-        Server(app, Config.from_kwargs(unix_socket=socket_path))
+        Server(app, Config.from_kwargs(unix_socket=socket_path)).open()
     with open(socket_path) as f:
         assert f.read() == "precious"
 

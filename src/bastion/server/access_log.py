@@ -22,19 +22,26 @@ def _escape(value: str) -> str:
 
 
 class AccessLog:
-    """Formats and writes access log lines."""
+    """Formats and writes access log lines; ``open()`` opens the target (stdout or a file)."""
 
     def __init__(self, target: str, fmt: str) -> None:
+        self.target = target
         self.logger = logging.getLogger("bastion.access")
+        self.handler: logging.Handler | None = None
+        self.json = fmt == "json"
+
+    def open(self) -> None:
+        """Open the target, before privileges are dropped (as Apache opens its logs)."""
+        if self.handler is not None:
+            return
+        if self.target == "-":
+            self.handler = logging.StreamHandler(sys.stdout)
+        else:
+            self.handler = logging.FileHandler(self.target, encoding="utf-8")
+        self.handler.setFormatter(logging.Formatter("%(message)s"))
         self.logger.propagate = False
         self.logger.setLevel(logging.INFO)
-        if target == "-":
-            self.handler: logging.Handler = logging.StreamHandler(sys.stdout)
-        else:
-            self.handler = logging.FileHandler(target, encoding="utf-8")
-        self.handler.setFormatter(logging.Formatter("%(message)s"))
         self.logger.addHandler(self.handler)
-        self.json = fmt == "json"
 
     @classmethod
     def from_config(cls, config: Any) -> AccessLog | None:
@@ -102,5 +109,8 @@ class AccessLog:
         self.logger.info(line)
 
     def close(self) -> None:
-        self.logger.removeHandler(self.handler)
-        self.handler.close()
+        handler = self.handler
+        if handler is not None:
+            self.handler = None
+            self.logger.removeHandler(handler)
+            handler.close()

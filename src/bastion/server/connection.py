@@ -14,6 +14,11 @@ two selector calls per request.  Should it become readable during that time
 watching until the worker hands back.  A keep-alive connection with nothing
 left to send and nothing buffered is handed back without waking the loop; the
 ``turn`` lock makes that hand-back and a pause exclusive.
+
+A connection knows the server only through two narrow things: its frozen
+``ConnectionSettings`` and a ``ConnectionHost`` (the loop, the spill files, and the few
+calls by which it submits a request, reports a refusal and reports its end).  Its states
+and their transitions are in ``states``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import select
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..http import (
     CONNECTION_CLOSED,
@@ -37,27 +42,41 @@ from ..http import (
     render_error,
 )
 from ..proxy_protocol import ProxyProtocolError, parse_proxy_header
+from ..wsgi.environ import EnvironTemplate
 from ..wsgi.input import EMPTY_INPUT, ClientDisconnected
-from .buffers import OutputQueue, SpillBuffer
-from .loop import READ, WRITE
-from .task import run_request
-
-if TYPE_CHECKING:
-    from .server import Server
-
-# Connection states.
-IDLE = 0  # loop: waiting for (the rest of) a request head
-BODY = 1  # loop: buffering a request body
-WORKER = 2  # a worker thread runs the app and writes
-FLUSHING = 3  # loop: sending what the worker left in the output queue
-LINGERING = 4  # loop: response sent, draining input briefly before close
-CLOSED = 5
+from .buffers import OutputQueue, SpillBuffer, SpillFiles
+from .loop import READ, WRITE, EventLoop
+from .settings import ConnectionSettings
+from .states import BODY, CLOSED, FLUSHING, IDLE, LINGERING, TRANSITIONS, WORKER, refuse
 
 _LINGER_SECONDS = 2.0
 # Bytes of a file handed to one os.sendfile call.
 _SENDFILE_BLOCK = 1 << 20
 # Not on every platform (Windows has no sendmsg): then head and body go in two sends.
 _sendmsg = getattr(socket.socket, "sendmsg", None)
+
+
+class ConnectionHost(Protocol):
+    """What a connection needs of the server that accepted it."""
+
+    loop: EventLoop
+    spill_files: SpillFiles
+    stopping: bool
+
+    def shedding(self) -> bool:
+        """True when max_queued_requests are already waiting: refuse with 503."""
+
+    def submit(self, conn: Connection, request: Request, body: Any) -> None:
+        """Queue ``request`` on ``conn`` for a worker."""
+
+    def refused(self, conn: Connection, status: int, size: int) -> None:
+        """The connection answered ``status`` itself (``size`` bytes): the access log."""
+
+    def closed(self, conn: Connection) -> None:
+        """The connection closed (loop thread)."""
+
+    def template_for(self, listener: Any, ssl: bool | None) -> EnvironTemplate:
+        """The environ template for ``listener``; ``ssl`` as the PROXY preamble says."""
 
 
 class Connection:
@@ -67,6 +86,7 @@ class Connection:
         "addr",
         "body",
         "events",
+        "host",
         "ip_key",
         "keep_alive",
         "last_activity",
@@ -81,19 +101,27 @@ class Connection:
         "remote_addr",
         "remote_port",
         "request",
-        "server",
+        "settings",
         "sock",
         "state",
         "template",
         "turn",
     )
 
-    def __init__(self, server: Server, sock: socket.socket, addr: Any, listener: Any) -> None:
-        self.server = server
+    def __init__(
+        self,
+        host: ConnectionHost,
+        settings: ConnectionSettings,
+        sock: socket.socket,
+        addr: Any,
+        listener: Any,
+    ) -> None:
+        self.host = host
+        self.settings = settings
         self.sock = sock
         self.addr = addr
         self.listener = listener
-        self.template = server.templates[listener]
+        self.template = host.template_for(listener, None)
         if isinstance(addr, tuple):
             self.remote_addr = addr[0]
             self.remote_port = str(addr[1])
@@ -104,7 +132,7 @@ class Connection:
         self.peer: str | None = None
         # The address counted against max_connections_per_ip, if any.
         self.ip_key: str | None = None
-        self.parser = RequestParser(server.limits)
+        self.parser = RequestParser(settings.limits)
         self.outq: OutputQueue | None = None
         self.body: SpillBuffer | None = None
         self.request: Request | None = None
@@ -113,13 +141,20 @@ class Connection:
         self.events = 0
         self.paused = False
         # PROXY protocol: the preamble's bytes so far, until it is complete; else None.
-        self.preamble: bytearray | None = bytearray() if server.preamble_peers else None
+        self.preamble: bytearray | None = bytearray() if settings.proxy_protocol else None
         self.turn = threading.Lock()
-        self.last_activity = server.loop.now
+        now = host.loop.now
+        self.last_activity = now
         # The slow-client clock: when the current request head (or body) began, and how
         # many of its bytes have arrived.  phase_start 0.0 means idle between requests.
-        self.phase_start = server.loop.now
+        self.phase_start = now
         self.phase_bytes = 0
+
+    def enter(self, state: int) -> None:
+        """Move to ``state``; a move ``states.TRANSITIONS`` does not list is a StateError."""
+        if (self.state, state) not in TRANSITIONS:
+            raise refuse(self.state, state)
+        self.state = state
 
     # -- loop side --------------------------------------------------------
 
@@ -127,7 +162,7 @@ class Connection:
         """Register interest in ``events`` (0 = none) with the loop."""
         if events == self.events:
             return
-        loop = self.server.loop
+        loop = self.host.loop
         if not self.events:
             loop.register(self.sock, events, self.on_event)
         elif not events:
@@ -156,17 +191,17 @@ class Connection:
             return True
 
     def _read(self) -> None:
-        server = self.server
+        settings = self.settings
         try:
             data = self.sock.recv(
-                server.body_recv_bytes if self.state == BODY else server.recv_bytes
+                settings.body_recv_bytes if self.state == BODY else settings.recv_bytes
             )
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             self.close()
             return
-        self.last_activity = now = server.loop.now
+        self.last_activity = now = self.host.loop.now
         if data:
             if self.phase_start:
                 self.phase_bytes += len(data)
@@ -200,7 +235,7 @@ class Connection:
             self.remote_addr = info.source_addr
             self.remote_port = str(info.source_port)
         if info.ssl is not None:
-            self.template = self.server.scheme_templates[self.listener, info.ssl]
+            self.template = self.host.template_for(self.listener, info.ssl)
         self.preamble = None
         return bytes(buf[consumed:])
 
@@ -226,9 +261,9 @@ class Connection:
                 if request.expect_continue and not parser.buffered and not self._send_continue():
                     return
                 self.request = request
-                self.body = SpillBuffer(self.server.inbuf_overflow, self.server.spill_files)
-                self.state = BODY
-                self.phase_start = self.server.loop.now
+                self.body = SpillBuffer(self.settings.inbuf_overflow, self.host.spill_files)
+                self.enter(BODY)
+                self.phase_start = self.host.loop.now
                 self.phase_bytes = 0
             elif kind is Data:
                 self.body.write(event.data)  # type: ignore[union-attr,attr-defined]
@@ -236,7 +271,7 @@ class Connection:
                     # De-chunking costs per chunk: one event's worth per round of the
                     # loop, so a flood of tiny chunks cannot starve other connections.
                     self.watch(0)
-                    self.server.loop.call_soon(self._resume_body)
+                    self.host.loop.call_soon(self._resume_body)
                     return
             elif event is CONNECTION_CLOSED:
                 self.close()
@@ -277,40 +312,39 @@ class Connection:
             self.advance()
 
     def dispatch(self, request: Request, body: Any) -> None:
-        """Hand the connection to a worker for ``request``."""
-        server = self.server
-        if server.queued_requests() >= server.max_queued:  # load shedding
+        """Hand the connection to a worker for ``request`` (or answer 503 when shedding)."""
+        host = self.host
+        if host.shedding():
             close = getattr(body, "close", None)
             if close is not None:
                 close()
             self.fail(503)
             return
         self.phase_start = 0.0
-        self.state = WORKER
+        self.enter(WORKER)
         if not self.events:
             # Paused while the last request ran: watch again, so that the worker's
             # hand-back can rely on the loop seeing the next bytes.
             self.watch(READ)
-        server._put_job((run_request, (self, request, body)))
+        host.submit(self, request, body)
 
     def fail(self, status: int) -> None:
         """Answer with the fixed response for ``status`` (a 503 carries Retry-After) and close."""
-        server = self.server
+        settings = self.settings
         self.keep_alive = False
         response = render_error(
             status,
-            http_date(server.clock()),
-            server.ident,
-            server.retry_after_header if status == 503 else (),
+            http_date(settings.clock()),
+            settings.ident,
+            settings.retry_after if status == 503 else (),
         )
         self.queue_output(response)
-        if server.access_log is not None:
-            server.access_log.log_refused(self, status, len(response))
+        self.host.refused(self, status, len(response))
         self.finish_on_loop()
 
     def queue_output(self, data: bytes) -> None:
         if self.outq is None:
-            self.outq = OutputQueue(self.server.outbuf_overflow)
+            self.outq = OutputQueue(self.settings.outbuf_overflow)
         self.outq.append(data)
 
     def release(self) -> None:
@@ -318,26 +352,27 @@ class Connection:
         if self.state == CLOSED:
             return
         self.paused = False
-        self.last_activity = self.server.loop.now
+        self.last_activity = self.host.loop.now
         self.phase_start = 0.0
         self.finish_on_loop()
 
     def finish_on_loop(self) -> None:
         if self.outq:
             if self.state != FLUSHING:
+                self.enter(FLUSHING)
                 # The send clock: send_timeout plus one second per send_min_rate bytes.
-                self.phase_start = self.server.loop.now
+                self.phase_start = self.host.loop.now
                 self.phase_bytes = 0
-            self.state = FLUSHING
             self.watch(WRITE)
             self._flush_some()
             return
         if not self.keep_alive:
             self.linger()
             return
-        self.state = IDLE
+        if self.state != IDLE:  # a hand-back already made it IDLE
+            self.enter(IDLE)
         self.phase_start = 0.0  # idle until the next head's first byte
-        if self.server.stopping:
+        if self.host.stopping:
             self.close()
             return
         self.advance()
@@ -347,17 +382,17 @@ class Connection:
         sent_before = self.phase_bytes
         try:
             while outq:
-                sent = self.sock.send(outq.peek(self.server.send_bytes))
+                sent = self.sock.send(outq.peek(self.settings.send_bytes))
                 outq.consume(sent)
                 self.phase_bytes += sent
         except (BlockingIOError, InterruptedError):
             if self.phase_bytes != sent_before:  # progress: send_timeout counts from here
-                self.last_activity = self.server.loop.now
+                self.last_activity = self.host.loop.now
             return
         except OSError:
             self.close()
             return
-        self.last_activity = self.server.loop.now
+        self.last_activity = self.host.loop.now
         outq.close()
         self.outq = None
         self.finish_on_loop()
@@ -369,8 +404,8 @@ class Connection:
         except OSError:
             self.close()
             return
-        self.state = LINGERING
-        self.last_activity = self.server.loop.now
+        self.enter(LINGERING)
+        self.last_activity = self.host.loop.now
         self.watch(READ)
 
     def _linger_read(self) -> None:
@@ -388,11 +423,11 @@ class Connection:
         state = self.state
         if state == WORKER:
             return
-        server = self.server
+        settings = self.settings
         if state == LINGERING:
             if now - self.last_activity > _LINGER_SECONDS:
                 self.close()
-        elif now - self.last_activity > server.channel_timeout:
+        elif now - self.last_activity > settings.channel_timeout:
             self.close()  # inactive, as waitress's channel_timeout means
         elif state == IDLE:
             start = self.phase_start
@@ -402,17 +437,17 @@ class Connection:
                 # Part of a pipelined head arrived with the previous request.
                 start = self.phase_start = now
                 self.phase_bytes = self.parser.buffered
-            if now > start + server.header_allowance(self.phase_bytes):
+            if now > start + settings.header_allowance(self.phase_bytes):
                 if self.phase_bytes:
                     self.fail(408)
                 else:
                     self.close()  # nothing received: no response to give
         elif state == BODY:
-            if now > self.phase_start + server.body_allowance(self.phase_bytes):
+            if now > self.phase_start + settings.body_allowance(self.phase_bytes):
                 self.fail(408)
         elif state == FLUSHING and (
-            now - self.last_activity > server.send_timeout
-            or now > self.phase_start + server.send_allowance(self.phase_bytes)
+            now - self.last_activity > settings.send_timeout
+            or now > self.phase_start + settings.send_allowance(self.phase_bytes)
         ):
             self.close()
 
@@ -420,10 +455,10 @@ class Connection:
         """Close the socket and forget the connection (loop thread only)."""
         if self.state == CLOSED:
             return
-        self.state = CLOSED
+        self.enter(CLOSED)
         if self.events:
             try:
-                self.server.loop.unregister(self.sock)
+                self.host.loop.unregister(self.sock)
             except (KeyError, ValueError):
                 pass
             self.events = 0
@@ -437,7 +472,7 @@ class Connection:
         if self.body is not None:
             self.body.close()
             self.body = None
-        self.server.forget(self)
+        self.host.closed(self)
 
     # -- worker side --------------------------------------------------------
 
@@ -446,7 +481,7 @@ class Connection:
         outq = self.outq
         if outq:
             outq.append(data)
-            if len(outq) > self.server.outbuf_high_watermark:
+            if len(outq) > self.settings.outbuf_high_watermark:
                 self.flush_blocking()
             return
         try:
@@ -487,16 +522,16 @@ class Connection:
         if not outq:
             return
         sock = self.sock
-        server = self.server
+        settings = self.settings
         started = time.monotonic()
         done = 0
         try:
             while outq:
-                left = started + server.send_allowance(done) - time.monotonic()
+                left = started + settings.send_allowance(done) - time.monotonic()
                 if left <= 0:
                     raise ClientDisconnected("the client reads its response too slowly")
-                sock.settimeout(min(left, server.send_timeout))
-                sent = sock.send(outq.peek(server.send_bytes))
+                sock.settimeout(min(left, settings.send_timeout))
+                sent = sock.send(outq.peek(settings.send_bytes))
                 outq.consume(sent)
                 done += sent
         except OSError as error:
@@ -512,7 +547,7 @@ class Connection:
         ``count`` means the file ended early.
         """
         self.flush_blocking()
-        server = self.server
+        settings = self.settings
         out, source = self.sock.fileno(), file.fileno()
         started = time.monotonic()
         done = 0
@@ -529,28 +564,28 @@ class Connection:
                 continue
             if sent == 0:
                 break  # the file is shorter than it was
-            left = started + server.send_allowance(done) - time.monotonic()
+            left = started + settings.send_allowance(done) - time.monotonic()
             if left <= 0:
                 raise ClientDisconnected("the client reads its response too slowly")
             if poller is None:
                 poller = select.poll()
                 poller.register(out, select.POLLOUT)
-            if not poller.poll(min(left, server.send_timeout) * 1000.0):
+            if not poller.poll(min(left, settings.send_timeout) * 1000.0):
                 raise ClientDisconnected("send timeout")
         return done
 
     def hand_back(self) -> None:
         """End the worker's turn: back to idle, or to the loop to flush, parse or close."""
-        server = self.server
-        if self.keep_alive and not self.outq and not self.parser.buffered and not server.stopping:
+        host = self.host
+        if self.keep_alive and not self.outq and not self.parser.buffered and not host.stopping:
             with self.turn:
-                self.last_activity = server.loop.now
-                self.state = IDLE
+                self.last_activity = host.loop.now
+                self.enter(IDLE)
                 self.phase_start = 0.0
                 if not self.paused:
                     return
-        server.loop.call_soon_threadsafe(self.release)
+        host.loop.call_soon_threadsafe(self.release)
 
     def abort_from_worker(self) -> None:
         """End the worker's turn on a dead client: the loop closes the socket."""
-        self.server.loop.call_soon_threadsafe(self.close)
+        self.host.loop.call_soon_threadsafe(self.close)

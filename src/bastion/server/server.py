@@ -1,4 +1,9 @@
-"""The server: listeners, the event loop, the worker pool, and a graceful stop."""
+"""The server: listeners, the event loop, the worker pool, and a graceful stop.
+
+A ``Server`` is built from an application and a configuration (objects only), opened
+(``open``: the privileged step of ``opening``, unless it is given one already made), then
+run.  It is what its connections know as their ``ConnectionHost``.
+"""
 
 from __future__ import annotations
 
@@ -14,27 +19,26 @@ from .._forwarded import plain_ip
 from ..debug_guard import guard
 from ..errors import ConfigError
 from ..exposure import bound_addresses
-from ..http import Limits
-from ..privileges import drop_privileges, prepare_process
+from ..http import Request
 from ..proxy_headers import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
 from ..trusted_hosts import HostPolicy
 from ..wsgi.environ import EnvironTemplate, NoAuthorizationTemplate
 from ..wsgi.filewrapper import FileWrapper
-from .access_log import AccessLog
 from .buffers import SpillFiles
-from .connection import IDLE, WORKER, Connection
-from .descriptors import EXHAUSTED, fit_open_files_limit
-from .listeners import Listener, create_listeners
+from .connection import Connection
+from .descriptors import EXHAUSTED
+from .listeners import Listener
 from .loop import READ, EventLoop
+from .opening import Opened, open_server
+from .settings import ConnectionSettings
+from .states import IDLE, WORKER
+from .task import RequestHandler
 from .watchdog import Watchdog
 from .workers import WorkerPool
 
 logger = logging.getLogger("bastion.server")
 
 _ACCEPT_BATCH = 64
-# Request bodies are read in blocks at least this large: reading a 1 MiB upload
-# 8 KiB at a time costs four times the CPU of reading it in 256 KiB blocks.
-_BODY_RECV_BYTES = 262144
 # Temporary files of spilled request bodies are kept for reuse: at most this many,
 # each only while it held at most _SPILL_REUSE_FACTOR times inbuf_overflow (4 MiB
 # by default); those no body needed for _SPILL_TRIM_INTERVAL seconds are closed.
@@ -47,49 +51,34 @@ _EXHAUSTED_LOG_INTERVAL = 60.0
 
 
 class Server:
-    """A bound, ready-to-run server for one WSGI application."""
+    """A server for one WSGI application: build it, ``open`` it, ``run`` it."""
 
-    def __init__(self, app: Any, config: Any, clock: Any = time.time) -> None:
-        self.app = app
+    def __init__(
+        self, app: Any, config: Any, opened: Opened | None = None, clock: Any = time.time
+    ) -> None:
+        """Build the server's parts; nothing is bound and the process is not changed.
+
+        ``opened`` is the privileged step already done (``opening.open_server``), for a
+        caller that imports the application after it; else ``open`` (or ``run``) does it.
+        """
         self.config = config
-        self.clock = clock
-        self.limits = Limits(
-            max_request_line=config.max_request_line,
-            max_header_size=config.max_request_header_size,
-            max_header_fields=config.max_request_header_fields,
-            max_body_size=config.max_request_body_size,
+        self.settings = ConnectionSettings.from_config(config, clock)
+        # Everything that can refuse the configuration comes before binding.
+        self.handler = RequestHandler(
+            app,
+            proxy_policy=_proxy_policy(config),
+            host_policy=_host_policy(config),
+            watchdog=Watchdog.from_config(config),
+            expose_tracebacks=config.expose_tracebacks,
         )
-        self.recv_bytes = config.recv_bytes
-        self.body_recv_bytes = max(config.recv_bytes, _BODY_RECV_BYTES)
-        self.send_bytes = config.send_bytes
-        self.inbuf_overflow = config.inbuf_overflow
+        self._run_request = self.handler.run
         self.spill_files = SpillFiles(
             keep=_SPILL_FILES_KEPT, max_size=_SPILL_REUSE_FACTOR * config.inbuf_overflow
-        )
-        self.outbuf_overflow = config.outbuf_overflow
-        self.outbuf_high_watermark = config.outbuf_high_watermark
-        self.channel_timeout = config.channel_timeout
-        # A stalled reader is also an inactive connection, so channel_timeout bounds it too.
-        self.send_timeout = min(config.send_timeout, config.channel_timeout)
-        self.header_allowance = _allowance(
-            config.header_timeout, config.header_min_rate, config.header_max_timeout
-        )
-        self.body_allowance = _allowance(
-            config.body_timeout, config.body_min_rate, config.body_max_timeout
-        )
-        # Seconds a response may take to reach a client that holds it up, by bytes sent.
-        self.send_allowance = (
-            _allowance(self.send_timeout, config.send_min_rate, 0.0)
-            if config.send_min_rate
-            else _unlimited
         )
         self.connection_limit = config.connection_limit
         self.max_per_ip = config.max_connections_per_ip
         self.per_ip: dict[str, int] = {}
         self.max_queued = config.max_queued_requests
-        self.retry_after_header = (("Retry-After", str(config.retry_after)),)
-        self.expose_tracebacks = config.expose_tracebacks
-        self.ident = config.ident or None
         self.stopping = False
         self.accepting = False
         # accept() ran out of descriptors: paused until a connection closes or the sweep.
@@ -97,29 +86,47 @@ class Server:
         self._exhausted_count = 0
         self._exhausted_logged_at = float("-inf")
         self.connections: set[Connection] = set()
-        # Everything that can refuse the configuration comes before binding.
-        self.proxy_policy = _proxy_policy(config)
-        self.host_policy = _host_policy(config)
         # With the PROXY protocol on, the peers allowed to send its preamble.
         self.preamble_peers = TrustedPeers(config.trusted_proxy) if config.proxy_protocol else None
-        self.watchdog = Watchdog.from_config(config)
         self.pool: WorkerPool | None = None
         # How many requests wait for a worker; -1 (never over the limit) when unlimited.
         self.queued_requests = _nothing_queued
+        self._put_job: Any = None
         self._deadline = 0.0
-        self.access_log: AccessLog | None = None
+        self.opened: Opened | None = None
         self.listeners: list[Listener] = []
-        prepare_process(config)
-        fit_open_files_limit(config.connection_limit)
+        self.templates: dict[Listener, EnvironTemplate] = {}
+        self.scheme_templates: dict[tuple[Listener, bool], EnvironTemplate] = {}
+        self._accept_callbacks: dict[Listener, Any] = {}
         self.loop = EventLoop()
+        if opened is not None:
+            self._take(opened)
+
+    @property
+    def app(self) -> Any:
+        return self.handler.app
+
+    def open(self) -> None:
+        """Do the privileged step (``opening.open_server``) unless it was done; idempotent.
+
+        Raises ``PrivilegeError``/``ConfigError`` for a setting that cannot be applied and
+        ``OSError`` for an address that cannot be bound; the server is then closed.
+        """
+        if self.opened is not None:
+            return
         try:
-            self.listeners = create_listeners(config)
-            # Opened before the privilege drop, as Apache opens its logs.
-            self.access_log = AccessLog.from_config(config)
-            drop_privileges(config, self.listeners)
+            opened = open_server(self.config)
         except BaseException:
             self.close()
             raise
+        self._take(opened)
+
+    def _take(self, opened: Opened) -> None:
+        """Use what the privileged step made: listeners, access log, environ templates."""
+        config = self.config
+        self.opened = opened
+        self.listeners = opened.listeners
+        self.handler.access_log = opened.access_log
         template = EnvironTemplate if config.pass_authorization else NoAuthorizationTemplate
         self.templates = {
             listener: template(
@@ -134,15 +141,35 @@ class Server:
             for listener in self.listeners
         }
         # PROXY v2's SSL TLV decides the scheme of its connection: a template for each answer.
-        self.scheme_templates = {
-            (listener, ssl): template.with_url_scheme("https" if ssl else "http")
-            for listener, template in self.templates.items()
-            for ssl in (False, True)
-            if config.proxy_protocol
-        }
+        if config.proxy_protocol:
+            self.scheme_templates = {
+                (listener, ssl): template.with_url_scheme("https" if ssl else "http")
+                for listener, template in self.templates.items()
+                for ssl in (False, True)
+            }
         self._accept_callbacks = {
             listener: partial(self._on_accept, listener) for listener in self.listeners
         }
+
+    # -- what connections call (ConnectionHost) ----------------------------------------
+
+    def template_for(self, listener: Any, ssl: bool | None) -> EnvironTemplate:
+        """The environ template for ``listener``; ``ssl`` from a PROXY v2 preamble's TLV."""
+        if ssl is None:
+            return self.templates[listener]
+        return self.scheme_templates[listener, ssl]
+
+    def shedding(self) -> bool:
+        """True when max_queued_requests requests already wait for a worker."""
+        return self.queued_requests() >= self.max_queued
+
+    def submit(self, conn: Connection, request: Request, body: Any) -> None:
+        """Queue ``request`` on ``conn`` for a worker (loop thread)."""
+        self._put_job((self._run_request, (conn, request, body)))
+
+    def refused(self, conn: Connection, status: int, size: int) -> None:
+        """``conn`` answered ``status`` itself: the access log."""
+        self.handler.refused(conn, status, size)
 
     @property
     def urls(self) -> list[str]:
@@ -157,6 +184,7 @@ class Server:
         pages to other hosts (see ``bastion.debug_guard``).
         """
         try:
+            self.open()
             guard(self.app, self.config, bound_addresses(lst.sock for lst in self.listeners))
         except BaseException:
             self.close()
@@ -172,8 +200,9 @@ class Server:
             self._start_accepting()
             self.loop.every(1.0, self._sweep)
             self.loop.every(_SPILL_TRIM_INTERVAL, lambda now: self.spill_files.trim())
-            if self.watchdog is not None:
-                self.loop.every(self.watchdog.interval, self.watchdog.check)
+            watchdog = self.handler.watchdog
+            if watchdog is not None:
+                self.loop.every(watchdog.interval, watchdog.check)
             for url in self.urls:
                 logger.info("Serving on %s", url)
             self.loop.run()
@@ -231,14 +260,12 @@ class Server:
         ``run`` does this when it returns; call it for a server that will not run."""
         for conn in list(self.connections):
             conn.close()
-        for listener in self.listeners:
-            listener.close()
+        if self.opened is not None:
+            self.opened.close()
         if self.pool is not None:
             self.pool.shutdown(timeout=1.0)
         self.loop.close()
         self.spill_files.close()
-        if self.access_log is not None:
-            self.access_log.close()
 
     # -- accepting ------------------------------------------------------------
 
@@ -279,7 +306,7 @@ class Server:
                 # The PROXY protocol is on and this peer may not send a preamble.
                 sock.close()
                 continue
-            conn = Connection(self, sock, addr, listener)
+            conn = Connection(self, self.settings, sock, addr, listener)
             self.connections.add(conn)
             if self.max_per_ip and addr is not None and not self._admit(conn, addr[0]):
                 conn.fail(503)  # sent, then lingers so the client reads it before the close
@@ -310,9 +337,8 @@ class Server:
 
     def _admit(self, conn: Connection, ip: str) -> bool:
         """Count ``conn`` against its address's max_connections_per_ip; False past that."""
-        if self.preamble_peers is not None or (
-            self.proxy_policy is not None and self.proxy_policy.peers.contains(ip)
-        ):
+        policy = self.handler.proxy_policy
+        if self.preamble_peers is not None or (policy is not None and policy.peers.contains(ip)):
             return True  # a trusted proxy speaks for many clients
         count = self.per_ip.get(ip, 0)
         if count >= self.max_per_ip:
@@ -321,7 +347,7 @@ class Server:
         conn.ip_key = ip
         return True
 
-    def forget(self, conn: Connection) -> None:
+    def closed(self, conn: Connection) -> None:
         """A connection closed (loop thread)."""
         self.connections.discard(conn)
         ip = conn.ip_key
@@ -375,19 +401,6 @@ def _host_policy(config: Any) -> HostPolicy | None:
 
 def _nothing_queued() -> int:
     return -1
-
-
-def _unlimited(sent: int) -> float:
-    return float("inf")
-
-
-def _allowance(timeout: float, min_rate: int, max_timeout: float) -> Any:
-    """Seconds allowed for a request head or body of which ``n`` bytes arrived so far:
-    ``timeout``, plus one second per ``min_rate`` bytes, capped at ``max_timeout`` (0: none)."""
-    if not min_rate:
-        return lambda received: timeout
-    cap = max(max_timeout, timeout) if max_timeout else float("inf")
-    return lambda received: min(timeout + received / min_rate, cap)
 
 
 def run(app: Any, config: Any) -> None:

@@ -1,4 +1,4 @@
-"""One request on a worker thread: call the application, write its response (PEP 3333)."""
+"""One request on a worker thread: the policies, the application and its response (PEP 3333)."""
 
 from __future__ import annotations
 
@@ -24,13 +24,15 @@ from ..http import (
     render_error,
     render_head,
 )
-from ..proxy_headers import KNOWN_PROXY_HEADERS, PEER_KIND_KEY, MalformedProxyHeader
-from ..trusted_hosts import BAD_HOST, HostResponse
+from ..proxy_headers import KNOWN_PROXY_HEADERS, PEER_KIND_KEY, MalformedProxyHeader, ProxyPolicy
+from ..trusted_hosts import BAD_HOST, HostPolicy, HostResponse
 from ..wsgi.filewrapper import FileWrapper
 from ..wsgi.input import EMPTY_INPUT, ClientDisconnected
 
 if TYPE_CHECKING:
+    from .access_log import AccessLog
     from .connection import Connection
+    from .watchdog import Watchdog
 
 logger = logging.getLogger("bastion.server")
 
@@ -90,14 +92,14 @@ class Exchange:
         if head is None:
             raise AssertionError("the application wrote body data before start_response")
         request = self.request
-        server = self.conn.server
+        settings = self.conn.settings
         data, framing, keep_alive = render_head(
             head,
             request.method,
             request.version,
             self.keep_alive,
-            http_date(server.clock()),
-            server.ident,
+            http_date(settings.clock()),
+            settings.ident,
             computed_length,
         )
         self.head_sent = True
@@ -155,91 +157,126 @@ class Exchange:
             self.keep_alive = False
 
 
-def run_request(conn: Connection, request: Request, body: Any) -> None:
-    """Worker entry point: serve ``request`` on ``conn``, then hand the connection back."""
-    exchange = Exchange(conn, request)
-    watchdog = conn.server.watchdog
-    try:
-        if watchdog is None:
-            _serve(conn, request, body, exchange)
-        else:
-            watchdog.begin(request.method, request.path)
-            try:
-                _serve(conn, request, body, exchange)
-            finally:
-                watchdog.end()
-    except (ClientDisconnected, RequestTimeout):
-        # RequestTimeout here arrived after the response was under way: the
-        # connection's state is unknown, so it closes.
-        conn.keep_alive = False
-        conn.abort_from_worker()
-        return
-    except BaseException:
-        # Nothing may leave a connection owned by no one: close it, then let the
-        # worker log what went wrong.
-        conn.keep_alive = False
-        conn.abort_from_worker()
-        raise
-    finally:
-        if body is not EMPTY_INPUT:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-    server = conn.server
-    if server.access_log is not None:
-        server.access_log.log(conn, request, exchange)
-    conn.hand_back()
+class RequestHandler:
+    """Runs each request on a worker thread: the policies, the application, the response.
 
+    It owns what a request meets on its way to the application and back: the trusted-proxy
+    and trusted-host policies, the application, the watchdog and the access log.
+    """
 
-def _serve(conn: Connection, request: Request, body: Any, exchange: Exchange) -> None:
-    """Run the app for one request and answer it; errors become 500s or a closed connection."""
-    server = conn.server
-    environ = conn.template.build(request, conn.remote_addr, conn.remote_port, body)
-    if conn.peer is not None:
-        environ[PEER_KIND_KEY] = conn.peer
-    policy = server.proxy_policy
-    # Most requests carry no proxy header at all: the few header names are cheaper to
-    # look through than the environ.
-    if policy is not None and not KNOWN_PROXY_HEADERS.isdisjoint(request.headers):
+    __slots__ = (
+        "access_log",
+        "app",
+        "expose_tracebacks",
+        "host_policy",
+        "proxy_policy",
+        "watchdog",
+    )
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        proxy_policy: ProxyPolicy | None = None,
+        host_policy: HostPolicy | None = None,
+        watchdog: Watchdog | None = None,
+        access_log: AccessLog | None = None,
+        expose_tracebacks: bool = False,
+    ) -> None:
+        self.app = app
+        self.proxy_policy = proxy_policy
+        self.host_policy = host_policy
+        self.watchdog = watchdog
+        self.access_log = access_log
+        self.expose_tracebacks = expose_tracebacks
+
+    def run(self, conn: Connection, request: Request, body: Any) -> None:
+        """Worker entry point: serve ``request`` on ``conn``, then hand the connection back."""
+        exchange = Exchange(conn, request)
+        watchdog = self.watchdog
         try:
-            policy.apply(environ)
-        except MalformedProxyHeader as error:
-            # Logged without the value: it is the client's and may be crafted for logs.
-            logger.warning(
-                "malformed %s header from %s: %s", error.header, conn.remote_addr, error.reason
-            )
+            if watchdog is None:
+                self._serve(conn, request, body, exchange)
+            else:
+                watchdog.begin(request.method, request.path)
+                try:
+                    self._serve(conn, request, body, exchange)
+                finally:
+                    watchdog.end()
+        except (ClientDisconnected, RequestTimeout):
+            # RequestTimeout here arrived after the response was under way: the
+            # connection's state is unknown, so it closes.
             conn.keep_alive = False
-            _send_error(conn, 400)
+            conn.abort_from_worker()
             return
-        exchange.client = environ["REMOTE_ADDR"]
-    app = server.app
-    hosts = server.host_policy
-    if hosts is not None:
-        refusal = hosts.check(environ)
-        if refusal is not None:
-            app = _answer(refusal)
-            if refusal is BAD_HOST:
-                exchange.keep_alive = False
-    try:
-        _call_app(app, environ, exchange)
-        conn.keep_alive = exchange.keep_alive
-    except ClientDisconnected:
-        raise
-    except RequestTimeout:
-        conn.keep_alive = False
-        if not exchange.head_sent:
-            _send_error(conn, 504)
-    except Exception as error:
-        conn.keep_alive = False
-        if isinstance(error, (ResponseError, AppOutputError, AssertionError)):
-            logger.exception(
-                "application broke the WSGI contract on %s %s", request.method, request.path
-            )
-        else:
-            logger.exception("application error on %s %s", request.method, request.path)
-        if not exchange.head_sent:
-            detail = traceback.format_exc() if server.expose_tracebacks else None
-            _send_error(conn, 500, detail)
+        except BaseException:
+            # Nothing may leave a connection owned by no one: close it, then let the
+            # worker log what went wrong.
+            conn.keep_alive = False
+            conn.abort_from_worker()
+            raise
+        finally:
+            if body is not EMPTY_INPUT:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+        if self.access_log is not None:
+            self.access_log.log(conn, request, exchange)
+        conn.hand_back()
+
+    def refused(self, conn: Connection, status: int, size: int) -> None:
+        """Log a response the connection gave itself (a refusal on the event loop)."""
+        if self.access_log is not None:
+            self.access_log.log_refused(conn, status, size)
+
+    def _serve(self, conn: Connection, request: Request, body: Any, exchange: Exchange) -> None:
+        """Run the app for one request and answer it; errors become 500s or a closed connection."""
+        environ = conn.template.build(request, conn.remote_addr, conn.remote_port, body)
+        if conn.peer is not None:
+            environ[PEER_KIND_KEY] = conn.peer
+        policy = self.proxy_policy
+        # Most requests carry no proxy header at all: the few header names are cheaper to
+        # look through than the environ.
+        if policy is not None and not KNOWN_PROXY_HEADERS.isdisjoint(request.headers):
+            try:
+                policy.apply(environ)
+            except MalformedProxyHeader as error:
+                # Logged without the value: it is the client's and may be crafted for logs.
+                logger.warning(
+                    "malformed %s header from %s: %s", error.header, conn.remote_addr, error.reason
+                )
+                conn.keep_alive = False
+                _send_error(conn, 400)
+                return
+            exchange.client = environ["REMOTE_ADDR"]
+        app = self.app
+        hosts = self.host_policy
+        if hosts is not None:
+            refusal = hosts.check(environ)
+            if refusal is not None:
+                app = _answer(refusal)
+                if refusal is BAD_HOST:
+                    exchange.keep_alive = False
+        try:
+            _call_app(app, environ, exchange)
+            conn.keep_alive = exchange.keep_alive
+        except ClientDisconnected:
+            raise
+        except RequestTimeout:
+            conn.keep_alive = False
+            if not exchange.head_sent:
+                _send_error(conn, 504)
+        except Exception as error:
+            conn.keep_alive = False
+            if isinstance(error, (ResponseError, AppOutputError, AssertionError)):
+                logger.exception(
+                    "application broke the WSGI contract on %s %s", request.method, request.path
+                )
+            else:
+                logger.exception("application error on %s %s", request.method, request.path)
+            if not exchange.head_sent:
+                detail = traceback.format_exc() if self.expose_tracebacks else None
+                _send_error(conn, 500, detail)
 
 
 def _answer(response: HostResponse) -> Any:
@@ -304,5 +341,5 @@ def _send_file(exchange: Exchange, wrapper: FileWrapper, params: tuple[int, int,
 
 
 def _send_error(conn: Connection, status: int, detail: str | None = None) -> None:
-    server = conn.server
-    conn.send(render_error(status, http_date(server.clock()), server.ident, detail=detail))
+    settings = conn.settings
+    conn.send(render_error(status, http_date(settings.clock()), settings.ident, detail=detail))
