@@ -51,11 +51,11 @@ class Host:
     def template_for(self, listener, ssl):
         return None
 
-    def shedding(self) -> bool:
-        return self._shedding
-
-    def submit(self, conn, request, body) -> None:
+    def submit(self, conn, request, body) -> bool:
+        if self._shedding:
+            return False
         self.submitted.append((request.path, conn.state))
+        return True
 
     def refused(self, conn, status, size) -> None:
         self.refusals.append(status)

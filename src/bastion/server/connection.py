@@ -47,7 +47,10 @@ from ..wsgi.input import EMPTY_INPUT, ClientDisconnected
 from .buffers import OutputQueue, SpillBuffer, SpillFiles
 from .loop import READ, WRITE, EventLoop
 from .settings import ConnectionSettings
-from .states import BODY, CLOSED, FLUSHING, IDLE, LINGERING, TRANSITIONS, WORKER, refuse
+from .states import BODY, CLOSED, FLUSHING, IDLE, LINGERING, TRANSITIONS, WORKER, refuse, sources
+
+_TO_WORKER = sources(WORKER)
+_TO_IDLE = sources(IDLE)
 
 _LINGER_SECONDS = 2.0
 # Bytes of a file handed to one os.sendfile call.
@@ -63,11 +66,8 @@ class ConnectionHost(Protocol):
     spill_files: SpillFiles
     stopping: bool
 
-    def shedding(self) -> bool:
-        """True when max_queued_requests are already waiting: refuse with 503."""
-
-    def submit(self, conn: Connection, request: Request, body: Any) -> None:
-        """Queue ``request`` on ``conn`` for a worker."""
+    def submit(self, conn: Connection, request: Request, body: Any) -> bool:
+        """Queue ``request`` on ``conn`` for a worker; False when load shedding refuses it."""
 
     def refused(self, conn: Connection, status: int, size: int) -> None:
         """The connection answered ``status`` itself (``size`` bytes): the access log."""
@@ -313,20 +313,22 @@ class Connection:
 
     def dispatch(self, request: Request, body: Any) -> None:
         """Hand the connection to a worker for ``request`` (or answer 503 when shedding)."""
-        host = self.host
-        if host.shedding():
+        state = self.state
+        if state not in _TO_WORKER:  # states.TRANSITIONS, inlined on the hot path
+            raise refuse(state, WORKER)
+        self.state = WORKER
+        if not self.host.submit(self, request, body):
+            self.state = state  # it never left the loop
             close = getattr(body, "close", None)
             if close is not None:
                 close()
             self.fail(503)
             return
         self.phase_start = 0.0
-        self.enter(WORKER)
         if not self.events:
             # Paused while the last request ran: watch again, so that the worker's
             # hand-back can rely on the loop seeing the next bytes.
             self.watch(READ)
-        host.submit(self, request, body)
 
     def fail(self, status: int) -> None:
         """Answer with the fixed response for ``status`` (a 503 carries Retry-After) and close."""
@@ -580,7 +582,9 @@ class Connection:
         if self.keep_alive and not self.outq and not self.parser.buffered and not host.stopping:
             with self.turn:
                 self.last_activity = host.loop.now
-                self.enter(IDLE)
+                if self.state not in _TO_IDLE:  # states.TRANSITIONS, inlined on the hot path
+                    raise refuse(self.state, IDLE)
+                self.state = IDLE
                 self.phase_start = 0.0
                 if not self.paused:
                     return

@@ -159,13 +159,13 @@ class Server:
             return self.templates[listener]
         return self.scheme_templates[listener, ssl]
 
-    def shedding(self) -> bool:
-        """True when max_queued_requests requests already wait for a worker."""
-        return self.queued_requests() >= self.max_queued
-
-    def submit(self, conn: Connection, request: Request, body: Any) -> None:
-        """Queue ``request`` on ``conn`` for a worker (loop thread)."""
+    def submit(self, conn: Connection, request: Request, body: Any) -> bool:
+        """Queue ``request`` on ``conn`` for a worker (loop thread); False, queueing nothing,
+        when max_queued_requests already wait (load shedding: the connection answers 503)."""
+        if self.queued_requests() >= self.max_queued:
+            return False
         self._put_job((self._run_request, (conn, request, body)))
+        return True
 
     def refused(self, conn: Connection, status: int, size: int) -> None:
         """``conn`` answered ``status`` itself: the access log."""

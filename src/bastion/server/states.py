@@ -2,7 +2,8 @@
 
 Everything that affects the connection state machine lives here (as in h11's
 ``_state``): ``Connection`` changes state only through ``Connection.enter``, which
-refuses any move not listed in ``TRANSITIONS``.
+refuses any move not listed in ``TRANSITIONS`` (the two moves every request makes,
+to WORKER and back to IDLE, check ``sources`` of this table inline instead).
 
 Who owns the connection in each state:
 
@@ -43,6 +44,11 @@ TRANSITIONS: frozenset[tuple[int, int]] = frozenset(
     }
     | {(state, CLOSED) for state in (IDLE, BODY, WORKER, FLUSHING, LINGERING)}
 )
+
+
+def sources(state: int) -> frozenset[int]:
+    """The states from which a connection may move to ``state``."""
+    return frozenset(old for old, new in TRANSITIONS if new == state)
 
 
 class StateError(RuntimeError):

@@ -57,6 +57,11 @@ class WorkerPool:
         self._waking = False  # a worker was woken and has not taken its job yet
         #: How many jobs wait for a worker (for the hot path: the deque's own __len__).
         self.queued_counter = self._jobs.__len__
+        #: Queue a job without waking anyone (call wake_for_queued after the batch); the
+        #: deque's own append, as the loop calls it for every request.
+        self.queue: Callable[[tuple[Callable[..., None], tuple[Any, ...]]], None] = (
+            self._jobs.append
+        )
         self._sleepers = [_Sleeper() for _ in range(threads)]
         self._threads = [
             threading.Thread(target=self._work, args=(sleeper,), name=f"{name}-{i}", daemon=True)
@@ -74,10 +79,6 @@ class WorkerPool:
         self._jobs.append(job)
         if not self._waking and self._idle:
             self._wake()
-
-    def queue(self, job: tuple[Callable[..., None], tuple[Any, ...]]) -> None:
-        """Queue ``job`` without waking anyone: call :meth:`wake_for_queued` after the batch."""
-        self._jobs.append(job)
 
     def wake_for_queued(self) -> None:
         """Wake an idle worker if jobs wait and none is being woken."""
