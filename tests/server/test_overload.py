@@ -155,7 +155,7 @@ def test_trusted_proxies_are_not_limited_per_ip(serve_app):
 
 def test_a_request_past_request_timeout_is_logged_with_path_and_duration(serve_app, caplog):
     def slow(environ, start_response):
-        time.sleep(1.5)
+        time.sleep(1.5)  # the slow application under test: past request_timeout
         start_response("200 OK", [("Content-Length", "4")])
         return [b"done"]
 
@@ -210,7 +210,7 @@ def test_request_timeout_interrupt_stops_a_looping_app_with_504(serve_app):
 def test_request_timeout_interrupt_stops_a_sleeping_app_when_the_sleep_returns(serve_app):
     def sleepy(environ, start_response):
         for _ in range(100):
-            time.sleep(0.05)
+            time.sleep(0.05)  # the application under test: 5 s of short sleeps
         start_response("200 OK", [])
         return [b"late"]
 
@@ -227,7 +227,7 @@ def test_an_interrupt_after_the_response_started_closes_the_connection(serve_app
         start_response("200 OK", [])
         yield b"first"
         for _ in range(100):
-            time.sleep(0.05)
+            time.sleep(0.05)  # the application under test: stuck after its first chunk
         yield b"never"
 
     options = {"request_timeout": 0.5, "request_timeout_interrupt": True}
