@@ -8,10 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
-from bastion_testing import clean_env, stop_process
+from bastion_testing import clean_env, stop_process, wait_until
 from paste.deploy import loadserver
 
 import bastion
@@ -105,19 +104,23 @@ def test_paste_deploy_serves_for_real_and_stops_on_sigterm(tmp_path):
     )
     proc = subprocess.Popen([sys.executable, "-c", script], env=clean_env())
     try:
-        deadline = time.monotonic() + 20
-        status = server = None
-        while time.monotonic() < deadline and proc.poll() is None:
+        answer: list[tuple[int, str | None]] = []
+
+        def answered() -> bool:
+            if proc.poll() is not None:
+                return True  # exited: nothing more to wait for
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 conn.request("GET", "/")
                 response = conn.getresponse()
-                status, server = response.status, response.getheader("Server")
+                answer.append((response.status, response.getheader("Server")))
                 conn.close()
-                break
             except OSError:
-                time.sleep(0.05)
-        assert (status, server) == (200, "pasted")
+                return False
+            return True
+
+        wait_until(answered, 20, interval=0.05)
+        assert answer == [(200, "pasted")], f"exit status {proc.poll()}"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:

@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from bastion_testing import CLI, clean_env, find_tool, free_port, stop_process, wait_for_port
+from bastion_testing import (
+    CLI,
+    clean_env,
+    find_tool,
+    free_port,
+    stop_process,
+    wait_for_port,
+    wait_until,
+)
 
 HOST = "127.0.0.1"
 CONNECTIONS = 1000
@@ -254,8 +262,7 @@ def test_slowhttptest_leaves_the_service_available(bastion, tmp_path, mode):
     assert bastion.proc.poll() is None
     status, _ = client.fetch()
     assert status == 200
-    deadline = time.monotonic() + 5
-    while bastion.fds() > baseline_fds + 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert bastion.fds() <= baseline_fds + 2
+    assert wait_until(lambda: bastion.fds() <= baseline_fds + 2, 5, interval=0.1), (
+        f"{bastion.fds()} descriptors open, {baseline_fds} before the attack"
+    )
     assert "Traceback" not in bastion.log.read_text(errors="replace")

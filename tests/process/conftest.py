@@ -3,6 +3,11 @@
 These tests run as root (CI does): ``accounts`` creates a system user, whose own group is
 its primary group, and a second group the user is a member of; both are removed at the
 end of the session.  ``Bastion`` runs ``python -m bastion`` and gathers its output.
+
+Only those subprocesses ever switch user.  In pytest's own process every os call that
+changes ids is replaced by a recorder (``id_calls``, for every test here), so a test of
+``drop_privileges`` asserts exactly which calls it made, and a regression cannot turn
+the test run itself into another user.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +28,7 @@ import bastion_testing
 import pytest
 from bastion_testing import CLI, CliProcess, free_port
 
-__all__ = ["Bastion", "free_port", "free_privileged_port", "run_bastion"]
+__all__ = ["Bastion", "IdCalls", "free_port", "free_privileged_port", "run_bastion"]
 
 # The application the server loads after dropping privileges.  It imports nothing but
 # ``os``: after the drop, the interpreter's own files may not be readable by the user.
@@ -56,6 +61,56 @@ def app(environ, start_response):
     start_response("200 OK", [("Content-Length", str(len(body)))])
     return [body]
 """
+
+
+# Every os call that changes the process's user or group ids.
+ID_CHANGING_CALLS = (
+    "initgroups", "setgroups", "setgid", "setuid", "setegid", "seteuid",
+    "setregid", "setreuid", "setresgid", "setresuid",
+)  # fmt: skip
+
+
+class IdCalls(list):
+    """The id-changing calls a test made, in order, as ``(name, *args)``; none really made.
+
+    A recorded call returns as if it succeeded, unless :meth:`refuse` named it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusals: dict[str, OSError] = {}
+
+    def refuse(self, name: str, error: OSError) -> None:
+        """Make the recorded call ``name`` raise ``error``, as the kernel would refuse it."""
+        self.refusals[name] = error
+
+    def recorder(self, name: str) -> Callable[..., None]:
+        def call(*args: object) -> None:
+            self.append((name, *args))
+            if name in self.refusals:
+                raise self.refusals[name]
+
+        return call
+
+
+# Bound now, before any test patches them, for id_calls' check of the real ids.
+_getresuid, _getresgid, _getgroups = os.getresuid, os.getresgid, os.getgroups
+
+
+def _real_ids() -> tuple[object, ...]:
+    return (_getresuid(), _getresgid(), sorted(_getgroups()))
+
+
+@pytest.fixture(autouse=True)
+def id_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[IdCalls]:
+    """Replace every id-changing os call with a recorder; check the real ids did not move."""
+    calls = IdCalls()
+    for name in ID_CHANGING_CALLS:
+        if hasattr(os, name):
+            monkeypatch.setattr(os, name, calls.recorder(name))
+    before = _real_ids()
+    yield calls
+    assert _real_ids() == before, "pytest's own process changed its user or groups"
 
 
 @dataclass(frozen=True)

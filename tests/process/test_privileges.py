@@ -1,11 +1,13 @@
 """bastion.privileges in-process: parsing, look-ups, error messages, and the verification.
 
-Nothing here really switches user: the calls that would (setuid and friends) are replaced,
-so the test process stays root.
+Nothing here really switches user: conftest's ``id_calls`` replaces every call that would
+(setuid and friends) with a recorder, so the test process stays root, and each test of
+``drop_privileges`` asserts exactly which of those calls it made, with which ids.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -180,22 +182,35 @@ def test_umask_and_working_directory_work_without_accounts(tmp_path, monkeypatch
     assert os.umask(0o022) == 0o027
 
 
-def test_a_failed_drop_closes_the_listeners():
+def test_a_failed_drop_closes_the_listeners(id_calls):
     listeners = [FakeListener(), FakeListener()]
     with pytest.raises(PrivilegeError):
         drop_privileges(Config.from_kwargs(user=NO_SUCH_UID), listeners)
     assert all(listener.closed for listener in listeners)
+    assert id_calls == []  # the look-up failed before any switch
 
 
-def test_nothing_asked_changes_nothing():
+def test_nothing_asked_changes_nothing(id_calls):
     listeners = [FakeListener()]
     before = (os.getuid(), os.getgid(), os.getgroups())
     drop_privileges(Config.from_kwargs(), listeners)
     assert (os.getuid(), os.getgid(), os.getgroups()) == before
     assert not listeners[0].closed
+    assert id_calls == []
 
 
-def test_without_root_a_switch_is_refused(accounts, monkeypatch):
+@pytest.fixture
+def marked_environment(monkeypatch):
+    """HOME, USER and LOGNAME set to "untouched", to see whether a switch rewrote them."""
+    for key in ("HOME", "USER", "LOGNAME"):
+        monkeypatch.setenv(key, "untouched")
+
+
+def untouched_environment() -> bool:
+    return all(os.environ[key] == "untouched" for key in ("HOME", "USER", "LOGNAME"))
+
+
+def test_without_root_a_switch_is_refused(accounts, monkeypatch, id_calls, marked_environment):
     monkeypatch.setattr(os, "geteuid", lambda: 1234)
     monkeypatch.setattr(os, "getuid", lambda: 1234)
     with pytest.raises(PrivilegeError) as info:
@@ -203,44 +218,44 @@ def test_without_root_a_switch_is_refused(accounts, monkeypatch):
     assert str(info.value) == (
         f"user: cannot switch to {accounts.user!r}: that needs root, and bastion runs as uid 1234"
     )
+    assert id_calls == []  # refused before trying
+    assert untouched_environment()
 
 
-def test_without_root_the_current_identity_is_accepted(accounts, monkeypatch):
+def test_without_root_the_current_identity_is_accepted(
+    accounts, monkeypatch, caplog, id_calls, marked_environment
+):
     monkeypatch.setattr(os, "geteuid", lambda: accounts.uid)
     monkeypatch.setattr(os, "getuid", lambda: accounts.uid)
     monkeypatch.setattr(os, "getegid", lambda: accounts.gid)
     monkeypatch.setattr(os, "getgid", lambda: accounts.gid)
-    drop_privileges(Config.from_kwargs(user=accounts.user), [])
+    caplog.set_level(logging.INFO, logger="bastion.server")
+    listeners = [FakeListener()]
+    drop_privileges(Config.from_kwargs(user=accounts.user), listeners)
+    assert id_calls == []  # already that user: nothing to switch
+    assert f"Already running as user {accounts.uid}, group {accounts.user} ({accounts.gid})" in (
+        caplog.text
+    )
+    assert "Switched to" not in caplog.text
+    assert not listeners[0].closed
+    assert untouched_environment()
 
 
-@pytest.fixture
-def fake_switch(monkeypatch):
-    """Replace every call that changes ids, so that the test process stays root."""
-    calls: list[tuple] = []
-    monkeypatch.setattr(os, "initgroups", lambda name, gid: calls.append(("initgroups", gid)))
-    monkeypatch.setattr(os, "setgroups", lambda gids: calls.append(("setgroups", gids)))
-    monkeypatch.setattr(os, "setgid", lambda gid: calls.append(("setgid", gid)))
-    monkeypatch.setattr(os, "setuid", lambda uid: calls.append(("setuid", uid)))
-    for key in ("HOME", "USER", "LOGNAME"):
-        monkeypatch.setenv(key, "untouched")
-    return calls
-
-
-def test_a_switch_that_did_not_happen_is_an_error(accounts, fake_switch):
+def test_a_switch_that_did_not_happen_is_an_error(accounts, id_calls, marked_environment):
     with pytest.raises(PrivilegeError) as info:
         drop_privileges(Config.from_kwargs(user=accounts.user), [])
     assert str(info.value).startswith(
         f"user: switching to {accounts.user!r} did not stick: the process runs with uids"
     )
-    assert fake_switch == [
-        ("initgroups", accounts.gid),
+    assert id_calls == [
+        ("initgroups", accounts.user, accounts.gid),
         ("setgid", accounts.gid),
         ("setuid", accounts.uid),
     ]
-    assert os.environ["HOME"] == "untouched"
+    assert untouched_environment()
 
 
-def test_root_that_can_be_regained_is_an_error(accounts, fake_switch, monkeypatch):
+def test_root_that_can_be_regained_is_an_error(accounts, id_calls, monkeypatch):
     uid, gid = accounts.uid, accounts.group_gid
     monkeypatch.setattr(os, "getresuid", lambda: (uid, uid, uid))
     monkeypatch.setattr(os, "getresgid", lambda: (gid, gid, gid))
@@ -250,17 +265,13 @@ def test_root_that_can_be_regained_is_an_error(accounts, fake_switch, monkeypatc
     assert str(info.value) == (
         f"user: switching to '{uid}' did not stick: root could be regained with setuid(0)"
     )
-    assert fake_switch[0] == ("setgroups", [gid])
-    assert fake_switch[-1] == ("setuid", 0)
+    # A numeric user gets only the asked group; the verification's setuid(0) "succeeded".
+    assert id_calls == [("setgroups", [gid]), ("setgid", gid), ("setuid", uid), ("setuid", 0)]
 
 
-def test_a_refused_switch_is_an_error(accounts, monkeypatch):
-    def refuse(*args):
-        raise PermissionError(1, "Operation not permitted")
-
-    monkeypatch.setattr(os, "initgroups", refuse)
-    monkeypatch.setattr(os, "setgid", refuse)
-    monkeypatch.setattr(os, "setuid", refuse)
+def test_a_refused_switch_is_an_error(accounts, id_calls):
+    id_calls.refuse("initgroups", PermissionError(1, "Operation not permitted"))
     with pytest.raises(PrivilegeError) as info:
         drop_privileges(Config.from_kwargs(user=accounts.user), [])
     assert str(info.value) == (f"user: cannot switch to {accounts.user!r}: Operation not permitted")
+    assert id_calls == [("initgroups", accounts.user, accounts.gid)]  # nothing after the refusal

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from bastion_testing import wait_until
 
 from bastion.config import Config
 from bastion.server import Server
@@ -251,11 +252,8 @@ class Running:
             return wire.read_response(method)
 
     def wait_no_connections(self, timeout: float = DEFAULT_TIMEOUT) -> bool:
-        """Wait (bounded) until the server holds no client connection."""
-        deadline = time.monotonic() + timeout
-        while self.server.connections and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return not self.server.connections
+        """Wait (bounded) until the server holds no client connection; whether it came to that."""
+        return wait_until(lambda: not self.server.connections, timeout)
 
 
 def read_until_close(sock: socket.socket, timeout: float = DEFAULT_TIMEOUT) -> bytes:
@@ -278,10 +276,9 @@ def serving(app: Callable[..., Any], **options: Any) -> Iterator[Running]:
     server = Server(app, Config.from_kwargs(**options))
     thread = threading.Thread(target=server.run, name="bastion-test-server", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 5
-    while not server.accepting and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert server.accepting, "server did not start accepting within 5 s"
+    assert wait_until(lambda: server.accepting, 5, interval=0.005), (
+        "server did not start accepting within 5 s"
+    )
     try:
         yield Running(server, thread)
     finally:

@@ -62,7 +62,7 @@ def test_pipelining_clients_in_parallel(serve_app):
                 ]
                 for start in range(0, depth, 10):  # in bursts, as a pipelining proxy sends
                     wire.send(b"".join(requests[start : start + 10]))
-                    time.sleep(0.01)
+                    time.sleep(0.01)  # the pause between bursts is the client's behaviour
                 for i in range(depth):
                     body = wire.read_response(timeout=10).body
                     if not body.startswith(b"/c%d/%d:" % (n, i)):

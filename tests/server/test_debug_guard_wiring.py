@@ -8,7 +8,8 @@ import http.client
 import logging
 import re
 import threading
-import time
+
+from bastion_testing import wait_until
 
 import bastion
 from bastion.config import Config
@@ -81,9 +82,7 @@ def test_allow_debug_app_starts_and_serves_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING, logger="bastion.server"):
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        deadline = time.monotonic() + 5
-        while not server.accepting and time.monotonic() < deadline:
-            time.sleep(0.005)
+        assert wait_until(lambda: server.accepting, 5, interval=0.005)
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", "/")

@@ -84,10 +84,11 @@ def test_descriptor_exhaustion_pauses_accepting_without_spinning(tmp_path):
         try:
             for _ in range(IDLE_CONNECTIONS):
                 idle.append(socket.create_connection((HOST, port), timeout=5))
-            time.sleep(0.5)  # let the server take what it can
+            # The server takes what it can, then runs out of descriptors and pauses.
+            process.wait_for("Too many open files", timeout=10)
             lines_before = len(process.lines)
             cpu_before = cpu_seconds(process.proc.pid)
-            time.sleep(WATCH_SECONDS)
+            time.sleep(WATCH_SECONDS)  # a window of time to measure the paused loop's CPU in
             cpu_used = cpu_seconds(process.proc.pid) - cpu_before
             assert cpu_used < 0.25 * WATCH_SECONDS, f"the loop spun: {cpu_used:.2f} s of CPU"
             assert len(process.lines) - lines_before <= 2, process.describe()

@@ -6,7 +6,6 @@ import os
 import socket
 import struct
 import threading
-import time
 
 GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -45,6 +44,7 @@ class App:
     def __init__(self) -> None:
         self.bodies: list[Endless] = []
         self.input_errors: list[BaseException] = []
+        self.slow_entered = threading.Event()
         self.slow_release = threading.Event()
         self.slow_closed = threading.Event()
 
@@ -64,6 +64,7 @@ class App:
             start_response("200 OK", [("Content-Length", "2")])
             return [b"ok"]
         if path == "/slow":
+            self.slow_entered.set()
             self.slow_release.wait(5)
             start_response("200 OK", [("Content-Length", "4")])
             app = self
@@ -112,7 +113,7 @@ def disconnect_everywhere(server, app: App) -> None:
     # While the app is still working on the request.
     with server.connect() as sock:
         sock.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.05)
+        assert app.slow_entered.wait(5)
     app.slow_release.set()
     # Idle keep-alive connection, after one full exchange.
     with server.wire() as wire:
@@ -157,7 +158,7 @@ def test_close_is_called_when_the_client_left_before_the_app_answered(serve_app)
     with serve_app(app) as server:
         with server.connect() as sock:
             sock.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-            time.sleep(0.05)
+            assert app.slow_entered.wait(5)  # the client leaves while the app works
         app.slow_release.set()
         assert app.slow_closed.wait(5)
         assert server.wait_no_connections()

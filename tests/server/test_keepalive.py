@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import socket
+import struct
+import termios
 import threading
-import time
+
+from bastion_testing import wait_until
 
 
 def path_app(environ, start_response):
     body = environ["PATH_INFO"].encode("latin-1")
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+def unread_bytes(sock: socket.socket) -> int:
+    """How many received bytes wait in ``sock``'s receive queue (Linux: SIOCINQ)."""
+    return struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, b"\0" * 4))[0]
 
 
 def closing_app(environ, start_response):
@@ -169,7 +179,8 @@ def test_long_pipeline_while_the_client_reads_slowly(serve_app):
 
         thread = threading.Thread(target=sender, daemon=True)
         thread.start()
-        time.sleep(0.2)  # let responses pile up before reading any
+        # Read nothing until responses pile up unread (3000 of over 100 bytes each are due).
+        assert wait_until(lambda: unread_bytes(wire.sock) >= 32768, 5), "no responses piled up"
         bodies = [wire.read_response(timeout=5).body for _ in range(count)]
         thread.join(20)
     assert sent.is_set()

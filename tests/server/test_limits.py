@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from bastion_testing import wait_until
 
 GET_OK = b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -280,10 +281,7 @@ def test_chunked_body_over_the_limit_after_100_continue_is_413_before_the_app(se
 
 def wait_for_connections(server, count: int, timeout: float = 5.0) -> bool:
     """Wait (bounded) until the server holds exactly ``count`` client connections."""
-    deadline = time.monotonic() + timeout
-    while len(server.server.connections) != count and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return len(server.server.connections) == count
+    return wait_until(lambda: len(server.server.connections) == count, timeout)
 
 
 def test_connection_limit_queues_new_connections_until_one_closes(serve_app):

@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from bastion_testing import wait_until
 
 GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 MIB = 1024 * 1024
@@ -163,7 +164,7 @@ def test_channel_timeout_closes_a_client_that_stops_reading(serve_app):
 
 def test_channel_timeout_does_not_cut_a_slow_application(serve_app):
     def slow(environ, start_response):
-        time.sleep(1.6)
+        time.sleep(1.6)  # the slow application under test: longer than channel_timeout
         start_response("200 OK", [("Content-Length", "4")])
         return [b"done"]
 
@@ -300,13 +301,16 @@ def test_outbuf_high_watermark_bounds_what_a_slow_reader_costs(serve_app):
         sock = server.slow_reader(32768, timeout=20)
         with sock:
             sock.sendall(GET)
-            # Read nothing; wait until the app stops producing (bounded).
-            last, stable_since = -1, time.monotonic()
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and time.monotonic() - stable_since < 0.4:
-                if produced[0] != last:
-                    last, stable_since = produced[0], time.monotonic()
-                time.sleep(0.02)
+            # Read nothing; wait until the app stops producing: no progress for 0.4 s.
+            seen = {"produced": -1, "since": time.monotonic()}
+
+            def stalled() -> bool:
+                now = time.monotonic()
+                if produced[0] != seen["produced"]:
+                    seen.update(produced=produced[0], since=now)
+                return now - seen["since"] >= 0.4
+
+            assert wait_until(stalled, 5, interval=0.02), "the app never stopped producing"
             stalled_at = produced[0]
             receive_buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
             bound = watermark + kernel_send_max + 2 * receive_buffer + 2 * chunk

@@ -7,6 +7,8 @@ import logging
 import threading
 import time
 
+from bastion_testing import wait_until
+
 from bastion.errors import RequestTimeout
 
 GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -45,9 +47,8 @@ def test_requests_beyond_the_queue_bound_get_503_with_retry_after(serve_app):
         queued = [server.wire() for _ in range(2)]
         for wire in queued:
             wire.send(GET)
-        deadline = time.monotonic() + 5
-        while server.server.pool.queued < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        # What load shedding counts: two requests wait, the queue is at its bound.
+        assert wait_until(lambda: server.server.queued_requests() == 2, 5)
         assert server.server.pool.queued == 2
         with server.wire() as shed:
             shed.send(GET)
@@ -71,9 +72,9 @@ def test_queue_within_its_bound_is_served(serve_app):
         assert gate.entered.acquire(timeout=5)
         for wire in wires[1:]:
             wire.send(GET)
-        deadline = time.monotonic() + 5
-        while server.server.pool.queued < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        # Both wait, at the bound and not past it: neither is shed.
+        assert wait_until(lambda: server.server.queued_requests() == 2, 5)
+        assert gate.calls == 1
         gate.release.set()
         for wire in wires:
             assert wire.read_response().status == 200
@@ -101,9 +102,7 @@ def test_a_shed_request_body_is_discarded_and_the_server_keeps_serving(serve_app
         assert gate.entered.acquire(timeout=5)
         waiting = server.wire()
         waiting.send(GET)
-        deadline = time.monotonic() + 5
-        while server.server.pool.queued < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert wait_until(lambda: server.server.queued_requests() == 1, 5)  # at the bound
         post = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
         with server.wire() as shed:
             shed.send(post)
@@ -131,9 +130,8 @@ def test_connections_beyond_the_per_ip_limit_get_503(serve_app):
             assert response.header("retry-after") == "3"
             assert third.closed_by_server()
         first.close()
-        deadline = time.monotonic() + 5
-        while len(server.server.connections) > 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        # The count the limit checks: only the second connection left.
+        assert wait_until(lambda: server.server.per_ip == {"127.0.0.1": 1}, 5)
         with server.wire() as again:  # a slot is free again
             again.send(GET)
             assert again.read_response().status == 200
@@ -157,7 +155,7 @@ def test_trusted_proxies_are_not_limited_per_ip(serve_app):
 
 def test_a_request_past_request_timeout_is_logged_with_path_and_duration(serve_app, caplog):
     def slow(environ, start_response):
-        time.sleep(1.5)
+        time.sleep(1.5)  # the slow application under test: past request_timeout
         start_response("200 OK", [("Content-Length", "4")])
         return [b"done"]
 
@@ -212,7 +210,7 @@ def test_request_timeout_interrupt_stops_a_looping_app_with_504(serve_app):
 def test_request_timeout_interrupt_stops_a_sleeping_app_when_the_sleep_returns(serve_app):
     def sleepy(environ, start_response):
         for _ in range(100):
-            time.sleep(0.05)
+            time.sleep(0.05)  # the application under test: 5 s of short sleeps
         start_response("200 OK", [])
         return [b"late"]
 
@@ -229,7 +227,7 @@ def test_an_interrupt_after_the_response_started_closes_the_connection(serve_app
         start_response("200 OK", [])
         yield b"first"
         for _ in range(100):
-            time.sleep(0.05)
+            time.sleep(0.05)  # the application under test: stuck after its first chunk
         yield b"never"
 
     options = {"request_timeout": 0.5, "request_timeout_interrupt": True}
@@ -248,6 +246,7 @@ def test_requests_within_request_timeout_are_not_interrupted(serve_app):
             for _ in range(50):
                 wire.send(GET)
                 assert wire.read_response().status == 200
-        time.sleep(1.2)  # past the timeout, with the worker idle: nothing may hit it
+        # Time passing is the point: past the timeout, with the worker idle, nothing may hit it.
+        time.sleep(1.2)
         assert server.request(GET).status == 200
         assert server.server.handler.watchdog._running == {}

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from bastion_testing import wait_until
 
 GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -51,17 +52,17 @@ def test_no_new_connections_once_stopping(serve_app):
         wire.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
         assert app.entered.wait(5)
         server.server.stop()
-        deadline = time.monotonic() + 2
-        refused = False
-        while time.monotonic() < deadline and not refused:
+
+        def refused() -> bool:
             try:
                 socket.create_connection((server.host, server.port), timeout=1).close()
-                time.sleep(0.02)
             except (ConnectionResetError, TimeoutError):  # caught mid-close; try again
-                time.sleep(0.02)
+                return False
             except ConnectionRefusedError:
-                refused = True
-        assert refused, "the listener stays open while stopping"
+                return True
+            return False
+
+        assert wait_until(refused, 2, interval=0.02), "the listener stays open while stopping"
         app.release.set()
         assert wire.read_response().body == b"finished"
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from bastion_testing import wait_until
 
 GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 FIXED_408 = b"408 Request Timeout\n"
@@ -311,10 +312,9 @@ def test_client_that_stops_reading_is_dropped_after_send_timeout(serve_app):
         with sock:
             sock.sendall(GET)
             started = time.monotonic()
-            deadline = started + 1 + 2
-            while not closed_at and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert closed_at, "close() not called within send_timeout + 2 s"
+            assert wait_until(lambda: closed_at, 1 + 2, interval=0.02), (
+                "close() not called within send_timeout + 2 s"
+            )
             assert closed_at[0] - started <= 1 + 2
             assert server.wait_no_connections()
     assert len(chunks) < 4096  # dropped, not served in full
@@ -332,10 +332,7 @@ def test_response_left_to_the_loop_is_dropped_after_send_timeout(serve_app):
         with sock:
             sock.sendall(GET)
             started = time.monotonic()
-            for _ in range(500):  # bounded: until the server has accepted it
-                if server.server.connections:
-                    break
-                time.sleep(0.01)
+            assert wait_until(lambda: server.server.connections, 5), "never accepted"
             assert not server.wait_no_connections(timeout=0.8), "dropped before send_timeout"
             assert server.wait_no_connections(timeout=1 + SWEEP + 2)
             assert time.monotonic() - started <= 1 + SWEEP + 2
@@ -358,7 +355,7 @@ def trickle_reader(sock, stop, received: list[int]) -> None:
             received.append(-1)  # closed by the server
             return
         received.append(len(data))
-        time.sleep(0.1)
+        time.sleep(0.1)  # the trickle: this pace is the behaviour under test
 
 
 @pytest.mark.parametrize("kind", ["stream", "file"])
@@ -432,10 +429,7 @@ def test_a_trickling_reader_of_a_response_left_to_the_loop_is_dropped(serve_app)
             sock.sendall(GET)
             started = time.monotonic()
             reader.start()
-            for _ in range(500):  # bounded: until the server has accepted it
-                if server.server.connections:
-                    break
-                time.sleep(0.01)
+            assert wait_until(lambda: server.server.connections, 5), "never accepted"
             assert server.wait_no_connections(timeout=2 + 8 + SWEEP + SLACK)
             dropped_after = time.monotonic() - started
         finally:

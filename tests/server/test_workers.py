@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from bastion_testing import wait_until
 
 from bastion.server import workers
 from bastion.server.workers import WorkerPool
@@ -39,9 +40,7 @@ def test_every_job_runs_exactly_once_across_idle_periods(frequent_thread_switche
             for _ in range(burst % 7 + 1):
                 pool.put((job, (expected,)))
                 expected += 1
-            deadline = time.monotonic() + 5
-            while len(done) < expected and time.monotonic() < deadline:
-                time.sleep(0.0005)
+            wait_until(lambda n=expected: len(done) >= n, 5, interval=0.0005)
             assert len(done) == expected, f"burst {burst}: {expected - len(done)} jobs stranded"
         assert sorted(done) == list(range(expected))
     finally:
@@ -56,17 +55,17 @@ def test_a_burst_wakes_every_idle_worker(deferred):
     barrier = threading.Barrier(3, timeout=5)
     met = []
     try:
-        time.sleep(0.05)  # let all three go idle
+        assert wait_until(lambda: len(pool._idle) == 3, 5), "the workers never all went idle"
         for _ in range(3):
             job = (lambda: met.append(barrier.wait()), ())
             (pool.queue if deferred else pool.put)(job)
         if deferred:
+            # Nothing may happen, so nothing can be awaited: give a woken worker time to run.
             time.sleep(0.1)
             assert met == [] and pool.queued == 3  # queued, nobody woken
+            assert len(pool._idle) == 3
             pool.wake_for_queued()
-        deadline = time.monotonic() + 6
-        while len(met) < 3 and time.monotonic() < deadline:
-            time.sleep(0.001)
+        wait_until(lambda: len(met) >= 3, 6, interval=0.001)
         assert sorted(met) == [0, 1, 2]
         pool.wake_for_queued()  # nothing queued: a no-op
     finally:
@@ -92,9 +91,7 @@ def test_jobs_from_several_threads_at_once(frequent_thread_switches):
             thread.start()
         for thread in producers:
             thread.join(10)
-        deadline = time.monotonic() + 10
-        while counter[0] < 6000 and time.monotonic() < deadline:
-            time.sleep(0.001)
+        wait_until(lambda: counter[0] >= 6000, 10, interval=0.001)
         assert counter[0] == 6000
     finally:
         assert pool.shutdown(timeout=5)
@@ -110,9 +107,7 @@ def test_queued_counts_jobs_not_yet_taken_and_a_failing_job_spares_its_worker(ca
 
     try:
         pool.put((gate.wait, (5,)))
-        deadline = time.monotonic() + 5
-        while pool.queued and time.monotonic() < deadline:
-            time.sleep(0.001)
+        assert wait_until(lambda: pool.queued == 0, 5, interval=0.001)  # the worker took it
         pool.put((boom, ()))
         pool.put((ran.set, ()))
         assert pool.queued == 2
@@ -154,7 +149,7 @@ def test_a_job_queued_while_a_worker_goes_idle_is_not_stranded(monkeypatch):
     pool = WorkerPool(1, name="race")
     state["pool"] = pool
     try:
-        time.sleep(0.05)  # the worker is idle, asleep
+        assert wait_until(lambda: len(pool._idle) == 1, 5), "the worker never went idle"
         state["armed"] = True
         pool.put((time.sleep, (0.01,)))  # wakes it; its next empty pop triggers the race
         assert ran.wait(5), "the job queued in the race window was never run"

@@ -1,5 +1,6 @@
-"""Helpers shared by test files: bastion and the tools around it as subprocesses, and
-reading a request body to its digest.
+"""Helpers shared by test files: bastion and the tools around it as subprocesses, waiting
+(bounded) for a condition, the modules a source file imports, and reading a request body
+to its digest.
 
 Importable from any test file as ``bastion_testing`` (pyproject puts ``tests/support`` on
 pytest's ``pythonpath``; ``--import-mode=importlib`` keeps conftest modules out of reach).
@@ -8,7 +9,9 @@ Every process started here is stopped by its PID, never by name.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib.util
 import os
 import shutil
 import socket
@@ -66,6 +69,18 @@ def stop_process(proc: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> int:
     return proc.returncode
 
 
+def wait_until(condition: Callable[[], object], timeout: float, interval: float = 0.01) -> bool:
+    """Call ``condition`` every ``interval`` seconds until it returns something true or
+    ``timeout`` seconds have passed; whether it did.  It is called at least once, and once
+    more after the last sleep, so a condition met just before the deadline counts."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
 def wait_for_port(
     proc: subprocess.Popen,
     host: str,
@@ -76,16 +91,18 @@ def wait_for_port(
     timeout: float = START_TIMEOUT,
 ) -> None:
     """Return once ``port`` accepts connections; fail, showing ``output()``, if ``proc`` exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def listening() -> bool:
         if proc.poll() is not None:
             pytest.fail(f"{name} exited before listening on {port}: {output()}")
         try:
             with socket.create_connection((host, port), timeout=0.5):
-                return
+                return True
         except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"{name} did not listen on {port} within {timeout} s")
+            return False
+
+    if not wait_until(listening, timeout, interval=0.05):
+        pytest.fail(f"{name} did not listen on {port} within {timeout} s")
 
 
 def run_cli(
@@ -208,3 +225,35 @@ def read_digest(stream: Any, piece: int) -> tuple[str, int]:
         digest.update(data)
         total += len(data)
     return digest.hexdigest(), total
+
+
+def imported_modules(
+    path: str | os.PathLike[str], package: str | None = None, *, top_level: bool = False
+) -> set[str]:
+    """The modules the import statements of the Python source at ``path`` name, in full.
+
+    ``import a.b`` and ``from a.b import c`` both give ``"a.b"`` (``c`` may be a module too:
+    the source alone cannot tell).  A relative import is resolved against ``package``, the
+    package the file belongs to: in package ``p.q``, ``from .x import y`` gives ``"p.q.x"``
+    and ``from .. import y`` gives ``"p"``; without ``package`` a relative import is an
+    error, so that none is overlooked.  Every statement counts, wherever it is (in a
+    function, under ``if TYPE_CHECKING``).  ``top_level`` keeps only the first part of each
+    name (``"a"`` for ``"a.b"``), for comparing with sets such as ``{"socket", "time"}``.
+    """
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if not node.level:
+                assert node.module is not None  # "from import x" does not parse
+                names.add(node.module)
+            elif package is None:
+                raise ValueError(f"{path}:{node.lineno}: a relative import; pass its package")
+            else:
+                relative = "." * node.level + (node.module or "")
+                names.add(importlib.util.resolve_name(relative, package))
+    if top_level:
+        return {name.partition(".")[0] for name in names}
+    return names

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
+from bastion_testing import imported_modules
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,12 +71,6 @@ def test_allowed_hosts_parse_or_value_error(value):
 
 def test_module_does_no_io():
     path = Path(bastion.__file__).parent / "trusted_hosts.py"
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
+    names = imported_modules(path, "bastion", top_level=True)
     assert "logging" in names
     assert not names & {"socket", "select", "selectors", "threading", "ssl", "time", "os"}

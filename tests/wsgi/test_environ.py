@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import io
 import sys
-from pathlib import Path
 
 import pytest
+from bastion_testing import imported_modules
 
 from bastion.http import Request, RequestParser
 from bastion.wsgi.environ import (
@@ -230,24 +229,11 @@ def _bastion_imports(module_name: str, seen: set[str]) -> set[str]:
     seen.add(module_name)
     spec = importlib.util.find_spec(module_name)
     assert spec is not None and spec.origin is not None
-    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
-    package = module_name if spec.origin.endswith("__init__.py") else module_name.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                names = [".".join([*base, node.module] if node.module else base)]
-            else:
-                names = [node.module or ""]
-        for name in names:
-            found.add(name.split(".")[0])
-            if name.startswith("bastion"):
-                found |= _bastion_imports(name, seen)
+    names = imported_modules(spec.origin, spec.parent)
+    found = {name.partition(".")[0] for name in names}
+    for name in sorted(names):
+        if name.startswith("bastion"):
+            found |= _bastion_imports(name, seen)
     return found
 
 
