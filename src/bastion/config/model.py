@@ -4,7 +4,8 @@ Building converts every value, then applies the rules that span options, as wait
 host/port, listen, unix_socket and sockets are alternatives (two of them from the same
 source is an error; from different sources, the higher-precedence one wins); ``listen``
 ends up as the tuple of ``(host, port)`` pairs to bind; the trusted-proxy options follow
-bastion.proxy_rules.  Every rule between options that needs no look-up is applied here,
+bastion.proxy_rules, and the account options bastion.privileges.check_account_options.
+Every rule between options that needs no look-up (accounts, addresses) is applied here,
 so ``--print-config``, ``serve()`` and the command line refuse the same things alike.
 """
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import proxy_rules as rules
 from ..errors import ConfigError
+from ..privileges import check_account_options
 from . import sources as src
 from .addresses import format_listen
 from .options import BY_NAME, OPTIONS, Option
@@ -71,6 +73,7 @@ class Config:
         _resolve_addresses(values, origins, chosen)
         _check_families(values, origins)
         _resolve_proxy(values, origins)
+        _check_accounts(values, origins)
         return cls(values, origins)
 
     def as_dict(self) -> dict[str, Any]:
@@ -217,6 +220,17 @@ def _imply(
     if value != values[name]:
         values[name] = value
         origins[name] = why
+
+
+def _check_accounts(values: Mapping[str, Any], origins: Mapping[str, str]) -> None:
+    """bastion.privileges' rules without look-ups; the look-ups wait for start-up."""
+    try:
+        check_account_options(
+            values["user"], values["group"], values["unix_socket_owner"], values["unix_socket"]
+        )
+    except ConfigError as error:
+        error.source = origins.get(error.option or "")
+        raise
 
 
 def render_value(option: Option, value: Any) -> str | None:
