@@ -22,6 +22,7 @@ from ipaddress import (
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
+from ._word_lists import split_words
 from .http.authority import AuthorityError, split_authority
 from .http.authority import parse_port as port_number
 from .http.grammar import OWS, QUOTED_STRING, TOKEN, split_list
@@ -291,9 +292,9 @@ _KEYWORDS = ("*", "local", "unix")
 def option_names(value: Any, option: str) -> list[str]:
     """The entries of a list option given as a string (commas or spaces) or a list of strings."""
     if isinstance(value, str):
-        return value.replace(",", " ").split()
+        return split_words(value)
     if isinstance(value, Iterable) and all(isinstance(item, str) for item in value):
-        return [part for item in value for part in item.replace(",", " ").split()]
+        return [part for item in value for part in split_words(item)]
     raise ValueError(f"{option}: expected a string or a list of strings, got {value!r}")
 
 

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from ._booleans import BOOL_ACCEPTS, parse_bool
+from ._word_lists import split_words
 from .http.authority import AuthorityError, check_port, parse_port, split_authority
 from .http.memo import Bound, remember
 from .wsgi.environ import decode_path
@@ -56,7 +57,6 @@ EXEMPT_PATHS_ACCEPTS = (
     "everything under that prefix (such as /health or /.well-known/*)"
 )
 
-_SEPARATORS = re.compile(r"[\s,]+")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
 _MAX_NAME = 253
@@ -104,7 +104,7 @@ BAD_HOST = HostResponse(
 def _items(value: Any, accepts: str, kinds: tuple[type, ...] = (str,)) -> list[Any]:
     """The entries of a spaces/commas-separated string or of an iterable of ``kinds``."""
     if isinstance(value, str):
-        return [item for item in _SEPARATORS.split(value) if item]
+        return split_words(value)
     if isinstance(value, bytes | bytearray) or not isinstance(value, Iterable):
         raise ValueError(f"expected {accepts}, got {value!r}")
     items = []

@@ -9,6 +9,7 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
+from .._word_lists import split_words
 from ..http.authority import AuthorityError, check_port, split_authority
 from .converters import Converter, check_printable, parse_int, refuse
 
@@ -128,7 +129,7 @@ def _socket_constant(name: str) -> int:
 def _to_socket_options(value: Any) -> tuple[tuple[int, int, int | bytes], ...]:
     if isinstance(value, str):
         triples: list[Any] = []
-        for entry in value.replace(",", " ").split():
+        for entry in split_words(value):
             parts = entry.split(":")
             if len(parts) != 3:
                 raise refuse(SOCKET_OPTIONS_ACCEPTS, value)
