@@ -63,7 +63,6 @@ NOT_OPTIONS = frozenset(
         "wrapped_app",
         "wsgi_app",
         # bastion API other than options (docs/proxies.md)
-        "implicit_proto",
         "parse_proxy_headers",
         "proxy_headers_middleware",
         "validate_trusted_proxy",

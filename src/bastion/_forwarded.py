@@ -22,6 +22,10 @@ from ipaddress import (
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
+from ._word_lists import split_words
+from .http.authority import AuthorityError, split_authority
+from .http.authority import parse_port as port_number
+from .http.grammar import OWS, QUOTED_STRING, TOKEN, split_list
 from .http.memo import Bound, remember
 
 #: The environ key a server sets when REMOTE_ADDR is not the immediate peer's address:
@@ -50,13 +54,10 @@ class Node(NamedTuple):
     port: str | None
 
 
-# RFC 9110 5.6.2 token and 5.6.4 quoted-string; RFC 7239 4: no whitespace around "=" or ";".
-_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_QUOTED = r'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
-_PAIR = re.compile(rf"({_TOKEN})=({_TOKEN}|{_QUOTED})")
-_QUOTED_ONLY = re.compile(_QUOTED)
+# RFC 7239 4: no whitespace around "=" or ";".
+_PAIR = re.compile(rf"({TOKEN})=({TOKEN}|{QUOTED_STRING})")
+_QUOTED_ONLY = re.compile(QUOTED_STRING)
 _QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
-_OWS = " \t"
 # RFC 7239 6.3: obfnode / obfport.
 _OBFUSCATED = re.compile(r"_[A-Za-z0-9._-]+")
 # A reg-name restricted to RFC 3986 unreserved characters: DNS names, IPv4, "_" and "~".
@@ -81,27 +82,33 @@ def unquote(value: str) -> str:
 
 def list_items(value: str) -> list[str]:
     """The non-empty members of a comma-separated list, stripped (RFC 9110 5.6.1)."""
-    return [item for part in value.split(",") if (item := part.strip(_OWS))]
+    return [item for item in split_list(value) if item]
 
 
 def single(value: str) -> str:
     """The one member of a header that must not be a list."""
     if "," in value:
         raise InvalidValue("multiple values where one is expected")
-    item = value.strip(_OWS)
+    item = value.strip(OWS)
     if not item:
         raise InvalidValue("empty value")
     return item
 
 
 def parse_port(text: str) -> str:
-    """A TCP port, 1-65535, as a decimal string without leading zeros."""
-    if not (0 < len(text) <= 5 and text.isascii() and text.isdigit()):
-        raise InvalidValue("port is not a number")
-    port = int(text)
-    if not 0 < port < 65536:
-        raise InvalidValue("port out of range 1-65535")
-    return str(port)
+    """A TCP port as :mod:`bastion.http.authority` reads one: 1-65535, no leading zeros."""
+    try:
+        port_number(text)
+    except AuthorityError as error:
+        raise InvalidValue(str(error)) from None
+    return text
+
+
+def _split(text: str) -> tuple[str, str | None]:
+    try:
+        return split_authority(text)
+    except AuthorityError as error:
+        raise InvalidValue(str(error)) from None
 
 
 def unmapped(ip: IPv4Address | IPv6Address) -> IPv4Address | IPv6Address:
@@ -155,67 +162,50 @@ def parse_address(entry: str) -> Node:
     The entry may be a quoted-string, as some proxies quote IPv6 addresses.
     """
     entry = unquote(entry)
-    if entry.startswith("["):
-        inner, bracket, rest = entry[1:].partition("]")
-        if not bracket:
-            raise InvalidValue("unterminated IPv6 bracket")
-        if rest and not rest.startswith(":"):
-            raise InvalidValue("garbage after IPv6 address")
-        return Node(_parse_ipv6_node(inner), parse_port(rest[1:]) if rest else None)
-    if entry.count(":") == 1:
-        host, _, port = entry.partition(":")
-        try:
-            return Node(str(IPv4Address(host)), parse_port(port))
-        except ValueError:
-            raise InvalidValue("not an IP address") from None
-    return Node(parse_ip(entry), None)
+    if entry.count(":") > 1 and not entry.startswith("["):
+        return Node(parse_ip(entry), None)  # an IPv6 address without brackets has no port
+    host, port = _split(entry)
+    if host.startswith("["):
+        address = _parse_ipv6_node(host[1:-1])
+    elif port is None:
+        address = parse_ip(host)
+    else:
+        address = _ipv4(host, "not an IP address")
+    return Node(address, None if port is None else parse_port(port))
 
 
 def parse_node(text: str) -> Node:
     """An RFC 7239 node (section 6): IPv4, ``[IPv6]``, ``unknown`` or ``_obfuscated``, + port."""
-    if text.startswith("["):
-        inner, bracket, rest = text[1:].partition("]")
-        if not bracket:
-            raise InvalidValue("unterminated IPv6 bracket")
-        address: str | None = _parse_ipv6_node(inner)
-        if rest and not rest.startswith(":"):
-            raise InvalidValue("garbage after IPv6 address")
-        port_text = rest[1:] if rest else None
+    name, port = _split(text)
+    address: str | None
+    if name.startswith("["):
+        address = _parse_ipv6_node(name[1:-1])
+    elif name.lower() == "unknown" or _OBFUSCATED.fullmatch(name):
+        address = None
     else:
-        name, colon, port_text_raw = text.partition(":")
-        port_text = port_text_raw if colon else None
-        if name.lower() == "unknown" or _OBFUSCATED.fullmatch(name):
-            address = None
-        else:
-            try:
-                address = str(IPv4Address(name))
-            except ValueError:
-                raise InvalidValue("node is not an address, unknown or obfuscated") from None
-    if port_text is None:
+        address = _ipv4(name, "node is not an address, unknown or obfuscated")
+    if port is None or _OBFUSCATED.fullmatch(port):
         return Node(address, None)
-    if _OBFUSCATED.fullmatch(port_text):
-        return Node(address, None)
-    return Node(address, parse_port(port_text))
+    return Node(address, parse_port(port))
+
+
+def _ipv4(text: str, reason: str) -> str:
+    try:
+        return str(IPv4Address(text))
+    except ValueError:
+        raise InvalidValue(reason) from None
 
 
 def parse_host(text: str) -> tuple[str, str | None]:
     """A Host value ``name[:port]`` or ``[ipv6][:port]`` as (name, port or None)."""
-    if text.startswith("["):
-        inner, bracket, rest = text[1:].partition("]")
-        if not bracket:
-            raise InvalidValue("unterminated IPv6 bracket")
-        name = "[" + str(_ipv6(inner)) + "]"
-    else:
-        name, colon, port = text.partition(":")
-        if not _REG_NAME.fullmatch(name):
-            raise InvalidValue("invalid host name")
+    name, port = _split(text)
+    if name.startswith("["):
+        name = "[" + str(_ipv6(name[1:-1])) + "]"
+    elif _REG_NAME.fullmatch(name):
         name = name.lower()
-        rest = colon + port
-    if not rest:
-        return name, None
-    if not rest.startswith(":"):
-        raise InvalidValue("garbage after IPv6 address")
-    return name, parse_port(rest[1:])
+    else:
+        raise InvalidValue("invalid host name")
+    return name, None if port is None else parse_port(port)
 
 
 def parse_proto(text: str) -> str:
@@ -263,7 +253,7 @@ def parse_forwarded(value: str) -> list[tuple[Forwarded, int]]:
     elements: list[tuple[Forwarded, int]] = []
     pos, end = 0, len(value)
     while True:
-        while pos < end and value[pos] in _OWS:
+        while pos < end and value[pos] in OWS:
             pos += 1
         if pos >= end:
             return elements
@@ -281,7 +271,7 @@ def parse_forwarded(value: str) -> list[tuple[Forwarded, int]]:
                 pos += 1
                 continue
             break
-        while pos < end and value[pos] in _OWS:
+        while pos < end and value[pos] in OWS:
             pos += 1
         if pos < end:
             if value[pos] != ",":
@@ -302,9 +292,9 @@ _KEYWORDS = ("*", "local", "unix")
 def option_names(value: Any, option: str) -> list[str]:
     """The entries of a list option given as a string (commas or spaces) or a list of strings."""
     if isinstance(value, str):
-        return value.replace(",", " ").split()
+        return split_words(value)
     if isinstance(value, Iterable) and all(isinstance(item, str) for item in value):
-        return [part for item in value for part in item.replace(",", " ").split()]
+        return [part for item in value for part in split_words(item)]
     raise ValueError(f"{option}: expected a string or a list of strings, got {value!r}")
 
 

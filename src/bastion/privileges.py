@@ -2,9 +2,14 @@
 
 The server applies these in two steps around binding its sockets:
 
+0. When the configuration is built, ``check_account_options`` applies the rules that need
+   no look-up: the account options are Unix-only, ``unix_socket_owner`` has one of its
+   forms and needs ``unix_socket``.
 1. ``prepare_process(config)``: check that ``user``, ``group`` and ``unix_socket_owner``
    name real accounts (so a typo fails before anything is bound), then ``chdir`` to
-   ``working_directory`` and set ``umask``.
+   ``working_directory`` and set ``umask``.  Look-ups stay here, at start-up: they read
+   this machine's account database, which ``--print-config`` and building a configuration
+   do not depend on, and the accounts may be created between the two.
 2. The listening sockets are bound (privileged ports still allowed).
 3. ``drop_privileges(config, listeners)``: give the unix socket file bastion created the
    ``unix_socket_owner``, then switch groups (supplementary, then primary) and user, and
@@ -69,16 +74,28 @@ def parse_owner(value: str) -> tuple[str | None, str | None]:
     return user or None, group or None
 
 
-def prepare_process(config: Any) -> None:
-    """Check the account options, then apply ``working_directory`` and ``umask``."""
-    resolve_target(config)
-    if config.unix_socket_owner is not None:
-        if not config.unix_socket:
+def check_account_options(
+    user: str | None, group: str | None, unix_socket_owner: str | None, unix_socket: str | None
+) -> None:
+    """The account options' rules that need no look-up (the configuration applies them)."""
+    accounts = {"user": user, "group": group, "unix_socket_owner": unix_socket_owner}
+    for option, value in accounts.items():
+        if value is not None and not _HAS_ACCOUNTS:
+            raise PrivilegeError(f"{option} is Unix-only", option=option)
+    if unix_socket_owner is not None:
+        if not unix_socket:
             raise PrivilegeError(
                 "unix_socket_owner is set, but bastion creates no unix socket file (it applies "
                 "to unix_socket only; sockets passed in keep their owner)",
                 option="unix_socket_owner",
             )
+        parse_owner(unix_socket_owner)
+
+
+def prepare_process(config: Any) -> None:
+    """Look the accounts up, then apply ``working_directory`` and ``umask``."""
+    resolve_target(config)
+    if config.unix_socket_owner is not None:
         _resolve_owner(config.unix_socket_owner)
     directory = config.working_directory
     if directory is not None:
@@ -137,16 +154,15 @@ def resolve_target(config: Any) -> Target | None:
 # -- looking accounts up ------------------------------------------------------------------
 
 
-def _unix_module(name: str, option: str) -> Any:
-    # Decided by platform, not by ImportError: after a switch, an interpreter installed
-    # where the new user cannot read fails to import modules for other reasons.
-    if not _HAS_ACCOUNTS:
-        raise PrivilegeError(f"{option} is Unix-only", option=option)
+def _unix_module(name: str) -> Any:
+    # Only reached on Unix: check_account_options refuses the account options elsewhere
+    # (by platform, not by ImportError: after a switch, an interpreter installed where the
+    # new user cannot read fails to import modules for other reasons).
     return importlib.import_module(name)
 
 
 def _lookup_user(value: str, option: str) -> tuple[Account, Any]:
-    pwd = _unix_module("pwd", option)
+    pwd = _unix_module("pwd")
     if value.isdigit():
         uid = int(value)
         try:
@@ -162,7 +178,7 @@ def _lookup_user(value: str, option: str) -> tuple[Account, Any]:
 
 
 def _lookup_group(value: str, option: str) -> Account:
-    grp = _unix_module("grp", option)
+    grp = _unix_module("grp")
     if value.isdigit():
         return _group_account(int(value))
     try:
@@ -173,7 +189,7 @@ def _lookup_group(value: str, option: str) -> Account:
 
 
 def _group_account(gid: int) -> Account:
-    grp = _unix_module("grp", "group")
+    grp = _unix_module("grp")
     try:
         return Account(gid, grp.getgrgid(gid).gr_name, False)
     except KeyError:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 import logging
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from . import proxy_rules as rules
 from ._forwarded import (
     PEER_KIND_KEY,
     Forwarded,
@@ -131,7 +131,8 @@ class MalformedProxyHeader(BastionError):
         return f"{self.header}: {self.reason}"
 
 
-# -- option validators (the config layer calls these) -----------------------------------------
+# -- option validators (the config layer calls these; the rules between options are in
+# -- bastion.proxy_rules) -------------------------------------------------------------------
 
 
 def validate_trusted_proxy_count(value: Any) -> int:
@@ -253,44 +254,30 @@ class ProxyPolicy:
         log_untrusted: bool = False,
         trusted_proxy_mode: str = "count",
         logger: logging.Logger = logger,
-        *,
-        implicit_proto: bool = True,
     ) -> ProxyPolicy:
         """Validate the options (ValueError names the bad one) and compile them.
 
-        ``implicit_proto`` applies waitress's serve() default: trusted_proxy set and no
-        headers named trusts X-Forwarded-Proto, with a DeprecationWarning.  Headers named
-        without trusted_proxy are trusted from loopback and unix-socket peers only.
+        The rules between them are bastion.proxy_rules': headers named without
+        trusted_proxy are trusted from loopback and unix-socket peers only.  No header
+        is trusted implicitly: serve()'s waitress default is the configuration's.
         """
         entries = validate_trusted_proxy(trusted_proxy)
         count = (
-            1 if trusted_proxy_count is None else validate_trusted_proxy_count(trusted_proxy_count)
+            rules.DEFAULT_COUNT
+            if trusted_proxy_count is None
+            else validate_trusted_proxy_count(trusted_proxy_count)
         )
         headers = validate_trusted_proxy_headers(trusted_proxy_headers)
         mode = validate_trusted_proxy_mode(trusted_proxy_mode)
-        if entries is None:
-            entries = ("local",) if headers else ()
-            if headers:
-                logger.info(
-                    "trusted_proxy_headers set without trusted_proxy: trusting %s only from "
-                    "loopback and unix-socket peers",
-                    ", ".join(sorted(headers)),
-                )
-        elif not headers and implicit_proto:
-            warnings.warn(
-                "No proxy headers were marked as trusted, but trusted_proxy was set. "
-                "Implicitly trusting X-Forwarded-Proto, as waitress does; set "
-                "trusted_proxy_headers explicitly.",
-                DeprecationWarning,
-                stacklevel=2,
+        implied = rules.implied_trusted_proxy(entries, headers)
+        if implied != entries:
+            logger.info(
+                "trusted_proxy_headers set without trusted_proxy: trusting %s only from "
+                "loopback and unix-socket peers",
+                ", ".join(sorted(headers)),
             )
-            headers = frozenset(("x-forwarded-proto",))
-        if mode == "walk" and "*" in entries:
-            raise ValueError(
-                "trusted_proxy_mode: 'walk' skips trusted addresses, so trusted_proxy must "
-                "list addresses or networks, not '*'"
-            )
-        peers = TrustedPeers(entries)
+        rules.check_mode(implied, mode)
+        peers = TrustedPeers(implied or ())
         return cls(peers, headers, count, clear_untrusted, log_untrusted, mode, logger)
 
     def apply(self, environ: dict[str, Any]) -> None:
@@ -512,7 +499,6 @@ def proxy_headers_middleware(
         log_untrusted,
         trusted_proxy_mode,
         logger,
-        implicit_proto=False,
     )
 
     def translate_proxy_headers(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:

@@ -13,6 +13,7 @@ import ipaddress
 from typing import Literal, NamedTuple
 
 from ._forwarded import unmapped
+from .http.authority import AuthorityError, check_port, parse_port
 
 __all__ = [
     "PP2_CLIENT_SSL",
@@ -34,7 +35,6 @@ V2_FIXED_LENGTH = 16
 V2_MAX_ADDRESS_LENGTH = 4096
 
 _PRINTABLE = bytes(range(0x20, 0x7F))
-_MAX_PORT_DIGITS = 5
 
 Command = Literal["PROXY", "LOCAL"]
 Family = Literal["TCP4", "TCP6", "UNKNOWN", "UNIX"]
@@ -152,14 +152,10 @@ def _v1_address(text: str, protocol: str) -> str:
 
 
 def _v1_port(text: str) -> int:
-    if (
-        not (text.isascii() and text.isdigit())
-        or len(text) > _MAX_PORT_DIGITS
-        or (len(text) > 1 and text[0] == "0")
-        or int(text) > 0xFFFF
-    ):
-        raise ProxyProtocolError("PROXY v1 port must be 0-65535 without leading zeros")
-    return int(text)
+    try:
+        return parse_port(text)
+    except AuthorityError:
+        raise ProxyProtocolError("PROXY v1 port must be 1-65535 without leading zeros") from None
 
 
 # -- version 2: 12-byte signature, version/command, family/transport, length, addresses, TLVs --
@@ -229,11 +225,18 @@ def _inet_info(family: Family, block: bytes, size: int, ssl: bool | None) -> Pro
         "PROXY",
         family,
         str(unmapped(make(block[:size]))),
-        int.from_bytes(ports[:2], "big"),
+        _v2_port(ports[:2]),
         str(unmapped(make(block[size : 2 * size]))),
-        int.from_bytes(ports[2:], "big"),
+        _v2_port(ports[2:]),
         ssl,
     )
+
+
+def _v2_port(field: bytes) -> int:
+    try:
+        return check_port(int.from_bytes(field, "big"))
+    except AuthorityError:
+        raise ProxyProtocolError("PROXY v2 port must be 1-65535") from None
 
 
 def _read_tlvs(tlvs: bytes) -> bool | None:

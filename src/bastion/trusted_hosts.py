@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from ._booleans import BOOL_ACCEPTS, parse_bool
+from ._word_lists import split_words
+from .http.authority import AuthorityError, check_port, parse_port, split_authority
 from .http.memo import Bound, remember
 from .wsgi.environ import decode_path
 
@@ -55,7 +57,6 @@ EXEMPT_PATHS_ACCEPTS = (
     "everything under that prefix (such as /health or /.well-known/*)"
 )
 
-_SEPARATORS = re.compile(r"[\s,]+")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
 _MAX_NAME = 253
@@ -103,7 +104,7 @@ BAD_HOST = HostResponse(
 def _items(value: Any, accepts: str, kinds: tuple[type, ...] = (str,)) -> list[Any]:
     """The entries of a spaces/commas-separated string or of an iterable of ``kinds``."""
     if isinstance(value, str):
-        return [item for item in _SEPARATORS.split(value) if item]
+        return split_words(value)
     if isinstance(value, bytes | bytearray) or not isinstance(value, Iterable):
         raise ValueError(f"expected {accepts}, got {value!r}")
     items = []
@@ -195,10 +196,18 @@ def parse_allowed_ports(value: Any) -> tuple[int, ...] | None:
             raise _refuse(ALLOWED_PORTS_ACCEPTS, item, "not a port")
         if isinstance(item, str) and item.isascii() and item.isdigit() and len(item) <= 5:
             item = int(item)
-        if not isinstance(item, int) or not 1 <= item <= 65535:
+        if not isinstance(item, int) or not _is_port(item):
             raise _refuse(ALLOWED_PORTS_ACCEPTS, item, "not a port")
         ports.append(item)
     return tuple(dict.fromkeys(ports))
+
+
+def _is_port(number: int) -> bool:
+    try:
+        check_port(number)
+    except AuthorityError:
+        return False
+    return True
 
 
 def parse_exempt_paths(value: Any) -> tuple[str, ...]:
@@ -229,31 +238,24 @@ def split_host(host: str) -> tuple[str, int | None] | None:
     """A Host value ``name[:port]`` or ``[ipv6][:port]`` as (normalised name, port or None).
 
     The name is lower-cased without its trailing dot; an IPv6 address is compressed and
-    bracketed.  None for anything malformed.  An empty port (``example.com:``) counts as
-    none, as RFC 3986 section 6.2.3 allows.  Host names are not checked against the
+    bracketed.  None for anything malformed, a port included (bastion.http.authority's
+    rule: 1-65535, no leading zeros, not empty).  Host names are not checked against the
     grammar here: an exact match against a validated pattern needs no such check.
     """
     if not isinstance(host, str) or not host.isascii():
         return None
-    if host.startswith("["):
-        inner, bracket, rest = host[1:].partition("]")
-        name = _ipv6(inner) if bracket else None
-        if name is None or (rest and not rest.startswith(":")):
-            return None
-        port_text = rest[1:]
-    else:
-        name, _, port_text = host.partition(":")
-        name = name.lower()
-        if name.endswith("."):
-            name = name[:-1]
-        if not name:
-            return None
-    if not port_text:
-        return name, None
-    if len(port_text) > 5 or not port_text.isdigit():
+    try:
+        name, port_text = split_authority(host)
+        port = None if port_text is None else parse_port(port_text)
+    except AuthorityError:
         return None
-    port = int(port_text)
-    return (name, port) if 1 <= port <= 65535 else None
+    if name.startswith("["):
+        address = _ipv6(name[1:-1])
+        return None if address is None else (address, port)
+    name = name.lower()
+    if name.endswith("."):
+        name = name[:-1]
+    return (name, port) if name else None
 
 
 def server_host(environ: dict[str, Any]) -> str:

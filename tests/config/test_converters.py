@@ -174,6 +174,8 @@ def test_port_refuses(raw):
         (["a:1", "b:2 [::]:3"], (("a", 1), ("b", 2), ("::", 3))),
         ([("h", 1), ["::1", "2"]], (("h", 1), ("::1", 2))),
         ("0.0.0.0:0", (("0.0.0.0", 0),)),
+        ("*:http", (("*", 80),)),
+        ("h:08080", (("h", 8080),)),  # an option is read as a number; a header's port is not
     ],
 )
 def test_listen_accepts(raw, expected):
@@ -181,7 +183,11 @@ def test_listen_accepts(raw, expected):
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "  ", [], "[::1", "[::1]x", "host:", "host:99999", "h:p:q", 5, [5], [("a", 1, 2)]]
+    "raw",
+    [
+        *("", "  ", [], "[::1", "[::1]x", "[::1]:", "[[::1]]:80", "a]:1", "host:", "host:99999"),
+        *("host:-1", "h:p:q", 5, [5], [("a", 1, 2)]),
+    ],
 )
 def test_listen_refuses(raw):
     _refuses(a.to_listen, raw)

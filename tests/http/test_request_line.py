@@ -158,6 +158,21 @@ def test_absolute_form_still_needs_valid_host(bad, msg):
 
 
 @pytest.mark.parametrize(
+    "host",
+    [b"example.com:", b"example.com:0", b"example.com:080", b"example.com:65536", b"[::1]:0"],
+)
+def test_host_port_follows_the_one_port_rule(bad, msg, host):
+    """bastion.http.authority: a port is 1-65535, no leading zeros, not empty."""
+    assert bad(msg(b"GET / HTTP/1.1", b"Host: " + host)) == 400
+    assert bad(msg(b"GET http://" + host + b"/ HTTP/1.1", HOST)) == 400
+
+
+@pytest.mark.parametrize("authority", [b"example.com:0", b"example.com:0443", b"[::1]:65536"])
+def test_connect_port_follows_the_one_port_rule(bad, msg, authority):
+    assert bad(msg(b"CONNECT " + authority + b" HTTP/1.1", HOST)) == 400
+
+
+@pytest.mark.parametrize(
     "target",
     [
         b"ftp://example.com/",

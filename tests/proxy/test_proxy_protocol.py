@@ -44,8 +44,15 @@ INET6_BLOCK = (
 
 def test_module_does_no_io():
     imported = imported_modules(Path(bastion.__file__).parent / "proxy_protocol.py", "bastion")
-    # _forwarded is bastion's pure address grammar (tests/proxy/test_proxy_purity.py).
-    assert imported <= {"__future__", "ipaddress", "typing", "bastion._forwarded"}
+    # _forwarded is bastion's pure address grammar (tests/proxy/test_proxy_purity.py), and
+    # http.authority the engine's port rule (sans-IO, as all of bastion.http).
+    assert imported <= {
+        "__future__",
+        "ipaddress",
+        "typing",
+        "bastion._forwarded",
+        "bastion.http.authority",
+    }
 
 
 def test_error_is_a_value_error():
@@ -63,10 +70,10 @@ def test_v1_tcp4_and_the_bytes_after_it():
 
 
 def test_v1_tcp6_address_is_canonicalised():
-    header = b"PROXY TCP6 2001:DB8:0:0:0:0:0:1 ::1 0 65535\r\n"
+    header = b"PROXY TCP6 2001:DB8:0:0:0:0:0:1 ::1 1 65535\r\n"
     assert parse_proxy_header(header) == (
         len(header),
-        ProxyInfo("PROXY", "TCP6", "2001:db8::1", 0, "::1", 65535),
+        ProxyInfo("PROXY", "TCP6", "2001:db8::1", 1, "::1", 65535),
     )
 
 
@@ -185,12 +192,22 @@ def test_v1_bad_address(line):
         parse_proxy_header(line + b"\r\n")
 
 
-@pytest.mark.parametrize("port", [b"65536", b"080", b"00", b"-1", b"+80", b"1e3", b"0x50", b""])
+# Port 0, which the specification allows, is refused by bastion's one port rule.
+@pytest.mark.parametrize(
+    "port", [b"65536", b"080", b"00", b"0", b"-1", b"+80", b"1e3", b"0x50", b""]
+)
 @pytest.mark.parametrize("position", ["source", "dest"])
 def test_v1_bad_port(port, position):
     ports = port + b" 80" if position == "source" else b"80 " + port
     with pytest.raises(ProxyProtocolError, match="port"):
         parse_proxy_header(b"PROXY TCP4 1.2.3.4 5.6.7.8 " + ports + b"\r\n")
+
+
+@pytest.mark.parametrize("ports", [b"\x00\x00\x01\xbb", b"\xc8\x22\x00\x00"])
+def test_v2_port_zero_is_refused(ports):
+    block = bytes([192, 0, 2, 1, 198, 51, 100, 7]) + ports
+    with pytest.raises(ProxyProtocolError, match=r"^PROXY v2 port must be 1-65535$"):
+        parse_proxy_header(v2(0x21, 0x11, block))
 
 
 @pytest.mark.parametrize(
@@ -377,7 +394,7 @@ def test_nothing_yet_needs_more():
 
 VALID_HEADERS = [
     b"PROXY TCP4 192.0.2.1 198.51.100.7 51234 443\r\n",
-    b"PROXY TCP6 2001:db8::1 ::1 0 65535\r\n",
+    b"PROXY TCP6 2001:db8::1 ::1 1 65535\r\n",
     b"PROXY UNKNOWN\r\n",
     v2(0x21, 0x11, INET4_BLOCK),
     v2(0x21, 0x21, INET6_BLOCK + tlv(0x02, b"example.com")),
@@ -434,8 +451,8 @@ def test_any_bytes_only_raise_proxy_protocol_error(seed, tail):
 @settings(max_examples=300, deadline=None)
 @given(
     st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)),
-    st.integers(0, 0xFFFF),
-    st.integers(0, 0xFFFF),
+    st.integers(1, 0xFFFF),
+    st.integers(1, 0xFFFF),
     st.binary(max_size=40),
 )
 def test_generated_headers_round_trip(address, sport, dport, tail):

@@ -9,6 +9,8 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
+from .._word_lists import split_words
+from ..http.authority import AuthorityError, check_port, split_authority
 from .converters import Converter, check_printable, parse_int, refuse
 
 DEFAULT_PORT = 8080
@@ -41,10 +43,11 @@ def _to_port(value: Any) -> int:
             return socket.getservbyname(value.strip(), "tcp")
         except OSError:
             raise refuse(PORT_ACCEPTS, value) from None
-    port = parse_int(value, PORT_ACCEPTS)
-    if not 0 <= port <= 65535:
-        raise refuse(PORT_ACCEPTS, value)
-    return port
+    try:
+        # 0 is "any free port"; an operator's "08080" is read as a number, unlike a header's.
+        return check_port(parse_int(value, PORT_ACCEPTS), any_port=True)
+    except AuthorityError:
+        raise refuse(PORT_ACCEPTS, value) from None
 
 
 to_port = Converter("int", PORT_ACCEPTS, _to_port)
@@ -57,24 +60,18 @@ LISTEN_ACCEPTS = (
 
 def parse_listen_entry(entry: str) -> tuple[str, int]:
     """``'host:port'``, ``'[v6]:port'``, ``'*:port'`` or a bare host (port 8080) to a pair."""
-    if entry.startswith("["):
-        close = entry.find("]")
-        if close == -1:
-            raise refuse(LISTEN_ACCEPTS, entry)
-        host, rest = entry[1:close], entry[close + 1 :]
-        if rest and not rest.startswith(":"):
-            raise refuse(LISTEN_ACCEPTS, entry)
-        port_text = rest[1:] if rest else str(DEFAULT_PORT)
-    elif entry.count(":") > 1:
+    if entry.count(":") > 1 and not entry.startswith("["):
         raise ValueError(f"IPv6 addresses need brackets, as in '[::1]:8080'; got {entry!r}")
-    elif ":" in entry:
-        host, port_text = entry.split(":")
-    else:
-        host, port_text = entry, str(DEFAULT_PORT)
-    if not port_text or "[" in host or "]" in host:
+    try:
+        host, port_text = split_authority(entry)
+    except AuthorityError:
+        raise refuse(LISTEN_ACCEPTS, entry) from None
+    if host.startswith("["):
+        host = host[1:-1]
+    if "[" in host or "]" in host:
         raise refuse(LISTEN_ACCEPTS, entry)
     try:
-        port = _to_port(port_text)
+        port = DEFAULT_PORT if port_text is None else _to_port(port_text)
     except ValueError:
         raise refuse(LISTEN_ACCEPTS, entry) from None
     return host, port
@@ -132,7 +129,7 @@ def _socket_constant(name: str) -> int:
 def _to_socket_options(value: Any) -> tuple[tuple[int, int, int | bytes], ...]:
     if isinstance(value, str):
         triples: list[Any] = []
-        for entry in value.replace(",", " ").split():
+        for entry in split_words(value):
             parts = entry.split(":")
             if len(parts) != 3:
                 raise refuse(SOCKET_OPTIONS_ACCEPTS, value)

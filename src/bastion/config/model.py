@@ -3,20 +3,22 @@
 Building converts every value, then applies the rules that span options, as waitress does:
 host/port, listen, unix_socket and sockets are alternatives (two of them from the same
 source is an error; from different sources, the higher-precedence one wins); ``listen``
-ends up as the tuple of ``(host, port)`` pairs to bind; the trusted_proxy* options
-require ``trusted_proxy``; with ``proxy_protocol`` the preamble alone names the client
-unless ``proxy_protocol_headers`` lets the forwarding headers count.
+ends up as the tuple of ``(host, port)`` pairs to bind; the trusted-proxy options follow
+bastion.proxy_rules, and the account options bastion.privileges.check_account_options.
+Every rule between options that needs no look-up (accounts, addresses) is applied here,
+so ``--print-config``, ``serve()`` and the command line refuse the same things alike.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import FrozenInstanceError
 from typing import TYPE_CHECKING, Any
 
+from .. import proxy_rules as rules
 from ..errors import ConfigError
+from ..privileges import check_account_options
 from . import sources as src
 from .addresses import format_listen
 from .options import BY_NAME, OPTIONS, Option
@@ -69,8 +71,9 @@ class Config:
                 values[option.name] = option.default
                 origins[option.name] = src.DEFAULT
         _resolve_addresses(values, origins, chosen)
-        _check_families(values)
+        _check_families(values, origins)
         _resolve_proxy(values, origins)
+        _check_accounts(values, origins)
         return cls(values, origins)
 
     def as_dict(self) -> dict[str, Any]:
@@ -170,62 +173,64 @@ def _is_set(value: Any) -> bool:
     return value is not None and value != ()
 
 
-def _check_families(values: Mapping[str, Any]) -> None:
+def _check_families(values: Mapping[str, Any], origins: Mapping[str, str]) -> None:
     if not values["ipv4"] and not values["ipv6"]:
-        raise ConfigError("ipv4 and ipv6 are both off: enable at least one", option="ipv4")
+        raise ConfigError(
+            "ipv4 and ipv6 are both off: enable at least one",
+            option="ipv4",
+            source=origins["ipv4"],
+        )
     if values["unix_socket"] and os.name == "nt":
-        raise ConfigError("unix_socket is not available on Windows", option="unix_socket")
+        raise ConfigError(
+            "unix_socket is not available on Windows",
+            option="unix_socket",
+            source=origins["unix_socket"],
+        )
 
 
 def _resolve_proxy(values: dict[str, Any], origins: dict[str, str]) -> None:
-    proxy = values["trusted_proxy"]
-    if values["proxy_protocol"] and proxy is None:
-        raise ConfigError(
-            "proxy_protocol requires trusted_proxy: name the proxies allowed to send the "
-            "PROXY preamble (addresses, CIDR networks, 'local' or 'unix')",
-            option="proxy_protocol",
-            source=origins["proxy_protocol"],
+    """Apply bastion.proxy_rules, all of them, here and nowhere else in a server."""
+    proxy, headers = values["trusted_proxy"], values["trusted_proxy_headers"]
+    try:
+        rules.check_proxy_protocol(
+            proxy, values["proxy_protocol"], values["proxy_protocol_headers"]
         )
-    if values["proxy_protocol_headers"] and not values["proxy_protocol"]:
-        raise ConfigError(
-            "proxy_protocol_headers applies only with proxy_protocol: without the preamble, "
-            "trusted_proxy_headers from trusted_proxy peers count already",
-            option="proxy_protocol_headers",
-            source=origins["proxy_protocol_headers"],
-        )
+        rules.check_mode(proxy, values["trusted_proxy_mode"])
+    except rules.Conflict as error:
+        raise ConfigError(str(error), option=error.option, source=origins[error.option]) from None
     if values["trusted_proxy_count"] is None:
-        values["trusted_proxy_count"] = 1
-    if values["proxy_protocol"] and not values["proxy_protocol_headers"]:
-        # Behind a TCP-mode balancer every header is the client's own (docs/proxies.md).
-        if values["trusted_proxy_headers"]:
-            warnings.warn(
-                "proxy_protocol without proxy_protocol_headers: the PROXY preamble names the "
-                "client, and trusted_proxy_headers are ignored and removed from every request; "
-                "turn on proxy_protocol_headers only behind a balancer in HTTP mode that sets "
-                "them",
-                UserWarning,
-                stacklevel=4,
-            )
-            values["trusted_proxy_headers"] = frozenset()
-            origins["trusted_proxy_headers"] = (
-                "ignored: proxy_protocol without proxy_protocol_headers"
-            )
+        values["trusted_proxy_count"] = rules.DEFAULT_COUNT
+    # Warnings point at the caller of Config.from_kwargs (serve()'s caller, through serve).
+    if not rules.headers_apply(values["proxy_protocol"], values["proxy_protocol_headers"]):
+        unused = rules.preamble_only_headers(headers, stacklevel=4)
+        _imply(values, origins, "trusted_proxy_headers", unused, "ignored: " + _PREAMBLE_ONLY)
         return
-    if proxy is None and values["trusted_proxy_headers"]:
-        # Headers named with no proxy: trusted from this machine's peers only
-        # (docs/proxies.md); waitress refuses this combination.
-        values["trusted_proxy"] = ("local",)
-        origins["trusted_proxy"] = "implied by trusted_proxy_headers"
-        return
-    if proxy is not None and not values["trusted_proxy_headers"]:
-        warnings.warn(
-            "trusted_proxy is set but trusted_proxy_headers is empty: implicitly trusting "
-            "X-Forwarded-Proto, as waitress does; set trusted_proxy_headers explicitly",
-            DeprecationWarning,
-            stacklevel=4,
+    implied = rules.implied_trusted_proxy(proxy, headers)
+    _imply(values, origins, "trusted_proxy", implied, "implied by trusted_proxy_headers")
+    headers = rules.serve_default_headers(proxy, headers, stacklevel=4)
+    _imply(values, origins, "trusted_proxy_headers", headers, "implied by trusted_proxy")
+
+
+_PREAMBLE_ONLY = "proxy_protocol without proxy_protocol_headers"
+
+
+def _imply(
+    values: dict[str, Any], origins: dict[str, str], name: str, value: Any, why: str
+) -> None:
+    if value != values[name]:
+        values[name] = value
+        origins[name] = why
+
+
+def _check_accounts(values: Mapping[str, Any], origins: Mapping[str, str]) -> None:
+    """bastion.privileges' rules without look-ups; the look-ups wait for start-up."""
+    try:
+        check_account_options(
+            values["user"], values["group"], values["unix_socket_owner"], values["unix_socket"]
         )
-        values["trusted_proxy_headers"] = frozenset(("x-forwarded-proto",))
-        origins["trusted_proxy_headers"] = "implied by trusted_proxy"
+    except ConfigError as error:
+        error.source = origins.get(error.option or "")
+        raise
 
 
 def render_value(option: Option, value: Any) -> str | None:

@@ -1,4 +1,4 @@
-"""The RFC 9110 / 9112 grammar as compiled regular expressions.
+"""The RFC 9110 / 9112 grammar: compiled regular expressions, and the one list splitter.
 
 Each pattern works on ``str`` decoded as latin-1, so one byte is one character
 and obs-text (0x80-0xFF) stays distinguishable from ASCII.  Patterns are
@@ -14,6 +14,23 @@ import re
 TCHAR = r"!#$%&'*+\-.^_`|~0-9A-Za-z"
 TOKEN = f"[{TCHAR}]+"
 TOKEN_RE = re.compile(TOKEN)
+
+# RFC 9110 5.6.4: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
+QUOTED_STRING = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+
+# RFC 9110 5.6.1: a list's members are separated by commas with optional whitespace.
+OWS = " \t"
+
+
+def split_list(value: str) -> list[str]:
+    """The members of a comma-separated list, OWS stripped, empty members kept as ``""``.
+
+    RFC 9110 5.6.1 has recipients skip empty members; a caller that must not (a
+    Transfer-Encoding with one is refused) sees them.  Quoted commas are not special:
+    lists whose members may be quoted-strings (Forwarded) are parsed by their own grammar.
+    """
+    return [member.strip(OWS) for member in value.split(",")]
+
 
 # RFC 9110 5.5: field-value characters are VCHAR / obs-text, with SP and HTAB
 # allowed between them.  Everything else (NUL, CR, LF and every other CTL) is
@@ -46,10 +63,8 @@ ABSOLUTE_FORM_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]+)(.*)")
 _REG_CHAR = "[A-Za-z0-9\\-._~!$&'()*+,;=]"
 _REG_NAME = f"{_REG_CHAR}*(?:%[0-9A-Fa-f]{{2}}{_REG_CHAR}*)*"
 _IP_LITERAL = r"\[[0-9A-Fa-f:.]+\]|\[[vV][0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]"
-HOST_RE = re.compile(f"(?:{_IP_LITERAL}|{_REG_NAME})(?::[0-9]*)?")
-
-# RFC 9112 3.2.3: authority-form = uri-host ":" port (CONNECT only).
-AUTHORITY_FORM_RE = re.compile(f"(?:{_IP_LITERAL}|{_REG_NAME}):[0-9]+")
+# The port, group 1, is any run of digits here: authority.py checks it.
+HOST_RE = re.compile(f"(?:{_IP_LITERAL}|{_REG_NAME})(?::([0-9]*))?")
 
 # RFC 9110 8.6: Content-Length = 1*DIGIT (no sign, no space, no hex).
 CONTENT_LENGTH_RE = re.compile(r"[0-9]+")
@@ -57,8 +72,7 @@ CONTENT_LENGTH_RE = re.compile(r"[0-9]+")
 # RFC 9112 7.1: chunk = chunk-size [ chunk-ext ] CRLF; chunk-size = 1*HEXDIG
 # chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
 # chunk-ext-val = token / quoted-string.  The size is bounded to 16 digits.
-_QUOTED_STRING = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
-_CHUNK_EXT = f"(?:[ \\t]*;[ \\t]*{TOKEN}(?:[ \\t]*=[ \\t]*(?:{TOKEN}|{_QUOTED_STRING}))?)*"
+_CHUNK_EXT = f"(?:[ \\t]*;[ \\t]*{TOKEN}(?:[ \\t]*=[ \\t]*(?:{TOKEN}|{QUOTED_STRING}))?)*"
 # Matched against the raw bytes of the body, so a run of chunks is parsed in place.
 CHUNK_SIZE_LINE_RE = re.compile(f"([0-9A-Fa-f]{{1,16}})({_CHUNK_EXT})\\r\\n".encode("latin-1"))
 HEXDIG_RUN_RE = re.compile(r"[0-9A-Fa-f]*")

@@ -7,6 +7,7 @@ so the body framing the parser applies next is never ambiguous.
 
 from __future__ import annotations
 
+from .authority import is_authority_form, is_host
 from .errors import (
     BadRequest,
     ContentTooLarge,
@@ -20,18 +21,16 @@ from .events import Request
 from .fields import parse_fields
 from .grammar import (
     ABSOLUTE_FORM_RE,
-    AUTHORITY_FORM_RE,
     CONTENT_LENGTH_RE,
-    HOST_RE,
     HTTP_VERSION_RE,
     REQUEST_LINE_RE,
     TOKEN_RE,
+    split_list,
 )
 from .limits import Limits
 from .memo import Bound, remember
 
 _request_line_match = REQUEST_LINE_RE.fullmatch
-_host_match = HOST_RE.fullmatch
 _content_length_match = CONTENT_LENGTH_RE.fullmatch
 
 # Host values already validated: a server sees the same few again and again, and a
@@ -92,7 +91,7 @@ def _parse_head(head: str, limits: Limits) -> Request:
         if version == "HTTP/1.1":
             raise BadRequest("missing Host header")
     elif host not in _valid_hosts:
-        if _host_match(host) is None:
+        if not is_host(host):
             raise BadRequest("invalid Host header")
         remember(_valid_hosts, host, None, _VALID_HOSTS)
 
@@ -129,12 +128,12 @@ def _parse_head(head: str, limits: Limits) -> Request:
         keep_alive = version == "HTTP/1.1"
     else:
         options = connection.lower()
-        if "close" in options and "close" in _tokens(options):
+        if "close" in options and "close" in split_list(options):
             keep_alive = False
         elif version == "HTTP/1.1":
             keep_alive = True
         else:
-            keep_alive = "keep-alive" in _tokens(options)
+            keep_alive = "keep-alive" in split_list(options)
 
     expect_continue = False
     expect = get("expect")
@@ -170,16 +169,12 @@ def _check_request_line(line: str) -> tuple[str, str, str]:
     return parts
 
 
-def _tokens(value: str) -> list[str]:
-    return [part.strip(" \t") for part in value.split(",")]
-
-
 def _parse_other_form(
     method: str, target: str, headers: dict[str, str]
 ) -> tuple[str, str, str | None]:
     """Handle asterisk-, authority- and absolute-form targets (RFC 9112 3.2)."""
     if method == "CONNECT":
-        if AUTHORITY_FORM_RE.fullmatch(target) is None:
+        if not is_authority_form(target):
             raise BadRequest("CONNECT requires an authority-form target")
         # RFC 9110 9.3.6: a 2xx answer would turn the connection into a tunnel that
         # a proxy in front stops inspecting, while this server would go on parsing
@@ -196,7 +191,7 @@ def _parse_other_form(
     scheme = scheme.lower()
     if scheme != "http" and scheme != "https":
         raise BadRequest("unsupported scheme in absolute-form target")
-    if _host_match(authority) is None or authority[0] == ":":
+    if not is_host(authority) or authority[0] == ":":
         raise BadRequest("invalid authority in absolute-form target")
     if rest and rest[0] not in "/?":
         raise BadRequest("invalid request target")
@@ -237,7 +232,7 @@ def _check_transfer_encoding(value: str) -> None:
     """RFC 9112 6.1 / 6.3 / 7: chunked, final and once; no other codings."""
     if value == "chunked":
         return
-    codings = [coding.strip(" \t").lower() for coding in value.split(",")]
+    codings = split_list(value.lower())
     if codings[-1] != "chunked":
         raise BadRequest("chunked is not the final transfer coding")
     for coding in codings[:-1]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .errors import ResponseError
-from .grammar import STATUS_RE, TOKEN_RE
+from .grammar import STATUS_RE, TOKEN_RE, split_list
 from .memo import Bound, remember
 
 # How the body of a response is delimited on the wire.
@@ -181,7 +181,7 @@ def _check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead
                 content_length = int(header[1])
             elif lower == "connection":
                 value = header[1].lower()
-                close = close or "close" in (t.strip(" \t") for t in value.split(","))
+                close = close or "close" in split_list(value)
                 if kept is headers:
                     kept = list(headers[:index])
                 continue

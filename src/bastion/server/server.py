@@ -17,7 +17,6 @@ from typing import Any
 
 from .._forwarded import plain_ip
 from ..debug_guard import guard
-from ..errors import ConfigError
 from ..exposure import bound_addresses
 from ..http import Request
 from ..proxy_headers import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
@@ -370,21 +369,18 @@ class Server:
 
 def _proxy_policy(config: Any) -> ProxyPolicy | None:
     """The trusted-proxy policy, as waitress applies it: when a proxy is trusted, or
-    (the default) untrusted proxy headers are to be cleared."""
+    (the default) untrusted proxy headers are to be cleared.  The configuration has
+    validated the options and applied the rules between them (bastion.proxy_rules)."""
     if config.trusted_proxy is None and not config.clear_untrusted_proxy_headers:
         return None
-    try:
-        return ProxyPolicy.from_options(
-            trusted_proxy=config.trusted_proxy,
-            trusted_proxy_count=config.trusted_proxy_count,
-            trusted_proxy_headers=config.trusted_proxy_headers,
-            clear_untrusted=config.clear_untrusted_proxy_headers,
-            log_untrusted=config.log_untrusted_proxy_headers,
-            trusted_proxy_mode=config.trusted_proxy_mode,
-            implicit_proto=False,  # the config already applied waitress's implicit default
-        )
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
+    return ProxyPolicy(
+        TrustedPeers(config.trusted_proxy or ()),
+        config.trusted_proxy_headers,
+        config.trusted_proxy_count,
+        clear_untrusted=config.clear_untrusted_proxy_headers,
+        log_untrusted=config.log_untrusted_proxy_headers,
+        mode=config.trusted_proxy_mode,
+    )
 
 
 def _host_policy(config: Any) -> HostPolicy | None:
