@@ -19,6 +19,7 @@ import bastion
 from bastion.config import Config
 from bastion.config.options import BY_NAME
 from bastion.errors import ConfigError
+from bastion.server import opening as opening_module
 from bastion.server import server as server_module
 
 # (options, the option blamed, the message)
@@ -107,7 +108,7 @@ def test_serve_refuses_before_binding(monkeypatch, options, option, message):
     def bind(config: Any) -> Any:
         raise AssertionError("serve() bound a socket")
 
-    monkeypatch.setattr(server_module, "create_listeners", bind)
+    monkeypatch.setattr(opening_module, "create_listeners", bind)
     with pytest.raises(ConfigError) as info:
         bastion.serve(lambda environ, start_response: [], **options)
     assert str(info.value) == message

@@ -217,8 +217,11 @@ CUTOFFS = {"-H": HEADER_MAX_TIMEOUT, "-B": BODY_TIMEOUT + 1}
 
 @pytest.mark.parametrize("mode", ["-H", "-B"], ids=["slow-headers", "slow-body"])
 def test_slowhttptest_leaves_the_service_available(bastion, tmp_path, mode):
-    baseline_fds = bastion.fds()
     client = NormalClient(bastion.port)
+    # The port accepts once bound, before the app, the loop and the workers exist: the
+    # baseline is taken once a request has been answered.
+    assert client.fetch()[0] == 200
+    baseline_fds = bastion.fds()
     client.start()
     try:
         attack = run_slowhttptest(mode, bastion.port, tmp_path)
