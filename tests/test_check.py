@@ -27,7 +27,7 @@ from bastion.check import (
     render_text,
 )
 from bastion.config import Config
-from bastion.privileges import Identity
+from bastion.process.privileges import Identity
 
 HERE = Path(__file__).resolve().parent
 # A directory no checkout location can put under /tmp (CI may clone there): the stdlib's.

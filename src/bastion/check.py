@@ -23,7 +23,7 @@ from .config.options import BY_NAME
 from .debug_guard import RISK, debug_reasons, exposure, remedy
 from .errors import ConfigError
 from .exposure import Address, planned_addresses, reachable
-from .privileges import Identity, serving_identity
+from .process.privileges import Identity, serving_identity
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 LEVELS = (ERROR, WARNING, INFO)

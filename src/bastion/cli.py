@@ -200,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(app_name: str | None, call: bool, config: Config) -> int:
     # Bind and drop privileges first, so that the application is imported as ``user``.
     from .debug_guard import DebugAppError
-    from .privileges import PrivilegeError
+    from .process.privileges import PrivilegeError
     from .server import Server
     from .server.opening import open_server
 
@@ -243,7 +243,7 @@ def _serve(app_name: str | None, call: bool, config: Config) -> int:
 
 def _check(app_name: str | None, call: bool, config: Config, report: str) -> int:
     from .check import check_start, exit_status, render_json, render_text, start_fails
-    from .privileges import prepare_process
+    from .process.privileges import prepare_process
 
     problems = []
     try:

@@ -2,8 +2,8 @@
 
 So ``Config.from_kwargs``, ``serve()`` and the command line (``--print-config``, serving,
 ``bastion check``) refuse the same combinations with the same message, before anything is
-bound.  The rules themselves are tested where they live (bastion.proxy_rules,
-bastion.privileges, the config model); here, that every way in meets them alike.
+bound.  The rules themselves are tested where they live (bastion.proxy.rules,
+bastion.process.privileges, the config model); here, that every way in meets them alike.
 """
 
 from __future__ import annotations

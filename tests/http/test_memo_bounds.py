@@ -15,13 +15,14 @@ from typing import Any
 
 import pytest
 
-from bastion import _forwarded, trusted_hosts
+from bastion import trusted_hosts
 from bastion.http import Limits
 from bastion.http import fields as fields_module
 from bastion.http import head as head_module
 from bastion.http import response as response_module
 from bastion.http.memo import Bound
 from bastion.http.response import check_response, render_head
+from bastion.proxy import peers as peers_module
 from bastion.wsgi import environ as environ_module
 
 FLOOD = 1100
@@ -119,10 +120,10 @@ def test_ipv6_host_literal_memo_holds_no_long_literal():
 
 def test_trusted_peer_memo_holds_no_long_address():
     """Peer addresses come from sockets and checked headers; the memo is bounded anyway."""
-    peers = _forwarded.TrustedPeers(["10.0.0.0/8"])
+    peers = peers_module.TrustedPeers(["10.0.0.0/8"])
     for n in flood():
         assert not peers.contains(unique(n, 2000))
-    assert within(peers._known, _forwarded._KNOWN_PEERS)
+    assert within(peers._known, peers_module._KNOWN_PEERS)
     assert peers.contains("10.1.2.3") and peers._known["10.1.2.3"] is True
 
 
@@ -175,7 +176,7 @@ KIB = 1024
         (response_module._CHECKED_STATUSES, 8 * KIB),
         (response_module._CHECKED_HEADS, 6144 * KIB),
         (trusted_hosts._IPV6_KNOWN, 256 * 92),
-        (_forwarded._KNOWN_PEERS, 64 * KIB),
+        (peers_module._KNOWN_PEERS, 64 * KIB),
     ],
     ids=lambda value: str(value) if isinstance(value, int) else "",
 )

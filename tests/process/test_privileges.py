@@ -1,4 +1,4 @@
-"""bastion.privileges in-process: parsing, look-ups, error messages, and the verification.
+"""bastion.process.privileges in-process: parsing, look-ups, error messages, and the verification.
 
 Nothing here really switches user: conftest's ``id_calls`` replaces every call that would
 (setuid and friends) with a recorder, so the test process stays root, and each test of
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bastion import privileges
 from bastion.config import Config
 from bastion.errors import ConfigError
-from bastion.privileges import (
+from bastion.process import privileges
+from bastion.process.privileges import (
     PrivilegeError,
     drop_privileges,
     parse_owner,

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from bastion.config import Config
-from bastion.privileges import (
+from bastion.process.privileges import (
     Identity,
     PrivilegeError,
     resolve_target,

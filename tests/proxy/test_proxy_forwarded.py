@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bastion._forwarded import InvalidValue, Node, parse_forwarded, parse_node
+from bastion.proxy.forwarded import InvalidValue, Node, parse_forwarded, parse_node
 from bastion.proxy_headers import Forwarded, MalformedProxyHeader, ProxyPolicy
 
 

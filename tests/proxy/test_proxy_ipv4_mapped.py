@@ -10,8 +10,8 @@ import ipaddress
 
 import pytest
 
+from bastion.proxy.protocol import V2_SIGNATURE, parse_proxy_header
 from bastion.proxy_headers import MalformedProxyHeader, ProxyPolicy, validate_trusted_proxy
-from bastion.proxy_protocol import V2_SIGNATURE, parse_proxy_header
 
 
 def applied(make_environ, headers: str, peer: str = "10.0.0.1", **environ_headers: str):

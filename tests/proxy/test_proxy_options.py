@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from bastion import proxy_headers
+from bastion.proxy import policy as proxy_headers
 from bastion.proxy_headers import (
     PROXY_HEADERS,
     Forwarded,

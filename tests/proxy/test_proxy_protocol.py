@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bastion
-from bastion.proxy_protocol import (
+from bastion.proxy.protocol import (
     V1_MAX_LENGTH,
     V2_MAX_ADDRESS_LENGTH,
     V2_SIGNATURE,
@@ -43,14 +43,16 @@ INET6_BLOCK = (
 
 
 def test_module_does_no_io():
-    imported = imported_modules(Path(bastion.__file__).parent / "proxy_protocol.py", "bastion")
+    imported = imported_modules(
+        Path(bastion.__file__).parent / "proxy" / "protocol.py", "bastion.proxy"
+    )
     # _forwarded is bastion's pure address grammar (tests/proxy/test_proxy_purity.py), and
     # http.authority the engine's port rule (sans-IO, as all of bastion.http).
     assert imported <= {
         "__future__",
         "ipaddress",
         "typing",
-        "bastion._forwarded",
+        "bastion.proxy.forwarded",
         "bastion.http.authority",
     }
 

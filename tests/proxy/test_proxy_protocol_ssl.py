@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from bastion.proxy_protocol import (
+from bastion.proxy.protocol import (
     PP2_CLIENT_SSL,
     PP2_TYPE_SSL,
     V2_SIGNATURE,

@@ -1,4 +1,4 @@
-"""bastion.proxy_rules: the rules between the trusted-proxy options, one function each,
+"""bastion.proxy.rules: the rules between the trusted-proxy options, one function each,
 and the middleware API and the configuration meeting the same ones."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import warnings
 
 import pytest
 
-from bastion import proxy_rules as rules
 from bastion.config import Config
 from bastion.errors import ConfigError
+from bastion.proxy import rules
 from bastion.proxy_headers import ProxyPolicy, proxy_headers_middleware
 
 XFF = frozenset({"x-forwarded-for"})

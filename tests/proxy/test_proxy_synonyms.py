@@ -11,7 +11,7 @@ import logging
 import pytest
 
 from bastion.config import Config
-from bastion.proxy_headers import CATEGORIES, MalformedProxyHeader, ProxyPolicy
+from bastion.proxy.policy import CATEGORIES, MalformedProxyHeader, ProxyPolicy
 
 SYNONYMS = {
     "HTTP_X_CLUSTER_CLIENT_IP": "203.0.113.66",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.proxy_headers import (
+from bastion.proxy.policy import (
     ALL_PROXY_HEADERS,
     CATEGORIES,
     KNOWN_PROXY_HEADERS,

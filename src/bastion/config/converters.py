@@ -14,8 +14,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .. import proxy_headers, trusted_hosts
+from .. import trusted_hosts
 from .._booleans import BOOL_ACCEPTS, parse_bool
+from ..proxy import policy as proxy_headers
 
 _SIZE_SUFFIXES = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _SIZE = re.compile(r"(\d+)\s*([kmg]?)(?:i?b)?", re.IGNORECASE)

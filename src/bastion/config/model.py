@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import FrozenInstanceError
 from typing import TYPE_CHECKING, Any
 
-from .. import proxy_rules as rules
 from ..errors import ConfigError
-from ..privileges import check_account_options
+from ..process.privileges import check_account_options
+from ..proxy import rules
 from . import sources as src
 from .addresses import format_listen
 from .options import BY_NAME, OPTIONS, Option

@@ -41,7 +41,7 @@ from ..http import (
     http_date,
     render_error,
 )
-from ..proxy_protocol import ProxyProtocolError, parse_proxy_header
+from ..proxy.protocol import ProxyProtocolError, parse_proxy_header
 from ..wsgi.environ import EnvironTemplate
 from ..wsgi.input import EMPTY_INPUT, ClientDisconnected
 from .buffers import OutputQueue, SpillBuffer, SpillFiles

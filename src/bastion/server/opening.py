@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..privileges import drop_privileges, prepare_process
+from ..process.privileges import drop_privileges, prepare_process
 from .access_log import AccessLog
 from .descriptors import fit_open_files_limit
 from .listeners import Listener, create_listeners

@@ -15,11 +15,11 @@ import time
 from functools import partial
 from typing import Any
 
-from .._forwarded import plain_ip
 from ..debug_guard import guard
 from ..exposure import bound_addresses
 from ..http import Request
-from ..proxy_headers import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
+from ..proxy.forwarded import plain_ip
+from ..proxy.policy import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
 from ..trusted_hosts import HostPolicy
 from ..wsgi.environ import EnvironTemplate, NoAuthorizationTemplate
 from ..wsgi.filewrapper import FileWrapper

@@ -24,7 +24,7 @@ from ..http import (
     render_error,
     render_head,
 )
-from ..proxy_headers import KNOWN_PROXY_HEADERS, PEER_KIND_KEY, MalformedProxyHeader, ProxyPolicy
+from ..proxy.policy import KNOWN_PROXY_HEADERS, PEER_KIND_KEY, MalformedProxyHeader, ProxyPolicy
 from ..trusted_hosts import BAD_HOST, HostPolicy, HostResponse
 from ..wsgi.filewrapper import FileWrapper
 from ..wsgi.input import EMPTY_INPUT, ClientDisconnected

@@ -12,8 +12,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal, NamedTuple
 
-from ._forwarded import unmapped
-from .http.authority import AuthorityError, check_port, parse_port
+from ..http.authority import AuthorityError, check_port, parse_port
+from .forwarded import unmapped
 
 __all__ = [
     "PP2_CLIENT_SSL",

@@ -1,37 +1,24 @@
-"""The grammar of what reverse proxies send, and of the addresses bastion trusts them at.
+"""The grammar of what reverse proxies send: RFC 7239 ``Forwarded`` and the X-Forwarded-*s.
 
-Header values (RFC 7239 ``Forwarded``, the X-Forwarded-* family): pure functions over
-``str`` that return a normalised value or raise :class:`InvalidValue`, whose reason is
-fixed text from this module: it never contains the value, so it is safe to log or to
-put in a response.  Trusted addresses: ``validate_trusted_proxy`` checks the option and
-:class:`TrustedPeers` matches peers against it.
+Pure functions over ``str`` that return a normalised value or raise :class:`InvalidValue`,
+whose reason is fixed text from this module: it never contains the value, so it is safe to
+log or to put in a response.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from ipaddress import (
     IPv4Address,
-    IPv4Network,
     IPv6Address,
-    IPv6Network,
     ip_address,
-    ip_network,
 )
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from urllib.parse import unquote_to_bytes
 
-from ._word_lists import split_words
-from .http.authority import AuthorityError, split_authority
-from .http.authority import parse_port as port_number
-from .http.grammar import OWS, QUOTED_STRING, TOKEN, split_list
-from .http.memo import Bound, remember
-
-#: The environ key a server sets when REMOTE_ADDR is not the immediate peer's address:
-#: ``"unix"`` for a peer on a unix socket, or the peer's IP address when the PROXY
-#: protocol set REMOTE_ADDR to the client's.
-PEER_KIND_KEY = "bastion.peer"
+from ..http.authority import AuthorityError, split_authority
+from ..http.authority import parse_port as port_number
+from ..http.grammar import OWS, QUOTED_STRING, TOKEN, split_list
 
 
 class InvalidValue(ValueError):
@@ -280,109 +267,3 @@ def parse_forwarded(value: str) -> list[tuple[Forwarded, int]]:
         if params:
             fields = (params.get(key, "") for key in ("by", "for", "host", "proto"))
             elements.append((Forwarded(*fields), start))
-
-
-# -- trusted addresses -----------------------------------------------------------------------
-
-_LOOPBACK = (IPv4Network("127.0.0.0/8"), IPv6Network("::1/128"))
-_MAPPED = IPv6Network("::ffff:0:0/96")
-_KEYWORDS = ("*", "local", "unix")
-
-
-def option_names(value: Any, option: str) -> list[str]:
-    """The entries of a list option given as a string (commas or spaces) or a list of strings."""
-    if isinstance(value, str):
-        return split_words(value)
-    if isinstance(value, Iterable) and all(isinstance(item, str) for item in value):
-        return [part for item in value for part in split_words(item)]
-    raise ValueError(f"{option}: expected a string or a list of strings, got {value!r}")
-
-
-def validate_trusted_proxy(value: Any) -> tuple[str, ...] | None:
-    """Check ``trusted_proxy``: None, or addresses, CIDR networks, ``*``, ``local``, ``unix``.
-
-    A string may list several, separated by commas or spaces.  Returns the entries in
-    canonical form (an address becomes a /32 or /128 network); None when there are none.
-    """
-    if value is None:
-        return None
-    result = []
-    for entry in option_names(value, "trusted_proxy"):
-        if entry.lower() in _KEYWORDS:
-            result.append(entry.lower())
-            continue
-        try:
-            result.append(str(_unmapped_network(ip_network(entry.strip("[]"), strict=True))))
-        except ValueError:
-            raise ValueError(
-                f"trusted_proxy: {entry!r} is not an IP address, a CIDR network (host bits "
-                "zero, e.g. 10.0.0.0/8), '*' (any peer), 'local' (loopback and unix-socket "
-                "peers) or 'unix' (unix-socket peers)"
-            ) from None
-    if "*" in result and len(result) > 1:
-        raise ValueError("trusted_proxy: '*' trusts every peer and cannot be combined")
-    return tuple(result) or None
-
-
-# Addresses a TrustedPeers already looked up, up to 64 characters (an IPv6 address with
-# a zone and brackets is at most 63): 1,024 x 64 = 64 KiB per TrustedPeers.
-_KNOWN_PEERS = Bound(1024, 64, lambda address, trusted: len(address))
-
-
-class TrustedPeers:
-    """Answers "is this address a trusted proxy?" for entries from ``validate_trusted_proxy``."""
-
-    __slots__ = ("_known", "any", "networks", "unix")
-
-    def __init__(self, entries: Iterable[str]) -> None:
-        entries = tuple(entries)
-        self.any = "*" in entries
-        nets: list[IPv4Network | IPv6Network] = []
-        for entry in entries:
-            if entry == "local":
-                nets.extend(_LOOPBACK)
-            elif entry not in _KEYWORDS:
-                nets.append(ip_network(entry))
-        self.networks = tuple(nets)
-        # A unix socket is reachable only from this host, so whoever trusts a loopback
-        # address (which any local process can connect from) trusts it too.
-        self.unix = self.any or "unix" in entries or any(_is_loopback(net) for net in nets)
-        self._known: dict[str, bool] = {}  # addresses already looked up (_KNOWN_PEERS)
-
-    def contains(self, address: str) -> bool:
-        """True when ``address`` (IP text, brackets allowed) is in a trusted network."""
-        known = self._known.get(address)
-        if known is None:
-            known = self._contains(address)
-            remember(self._known, address, known, _KNOWN_PEERS)
-        return known
-
-    def _contains(self, address: str) -> bool:
-        if self.any:
-            return True
-        try:
-            ip = ip_address(address.strip("[]"))
-        except ValueError:
-            return False
-        ip = unmapped(ip)
-        return any(ip in net for net in self.networks)
-
-    def trusts(self, environ: Mapping[str, Any]) -> bool:
-        """True when the request's immediate peer is a trusted proxy."""
-        peer = environ.get(PEER_KIND_KEY)
-        if peer == "unix":
-            return self.unix
-        if peer is None:
-            peer = environ.get("REMOTE_ADDR")
-        return isinstance(peer, str) and self.contains(peer)
-
-
-def _unmapped_network(net: IPv4Network | IPv6Network) -> IPv4Network | IPv6Network:
-    """An IPv4-mapped IPv6 network (``::ffff:10.0.0.0/104``) as the IPv4 one it stands for."""
-    if isinstance(net, IPv6Network) and net.prefixlen >= 96 and net.subnet_of(_MAPPED):
-        return IPv4Network((unmapped(net.network_address), net.prefixlen - 96))
-    return net
-
-
-def _is_loopback(net: IPv4Network | IPv6Network) -> bool:
-    return any(net.overlaps(loop) for loop in _LOOPBACK if loop.version == net.version)
