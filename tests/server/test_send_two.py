@@ -6,7 +6,7 @@ import types
 
 import pytest
 
-from bastion.http import Limits
+from bastion.http import Caches, Limits
 from bastion.server import connection as connection_module
 from bastion.server.connection import Connection
 
@@ -38,6 +38,7 @@ def make_connection(sock) -> Connection:
     server = types.SimpleNamespace(
         templates={None: None},
         limits=Limits(),
+        caches=Caches(),
         preamble_peers=None,
         loop=types.SimpleNamespace(now=0.0),
         outbuf_overflow=1 << 20,

@@ -21,6 +21,7 @@ from .errors import (
 from .errors_out import REASONS, render_error
 from .events import CONNECTION_CLOSED, END_OF_MESSAGE, NEED_DATA, Data, EndOfMessage, Request
 from .limits import DEFAULT_LIMITS, Limits
+from .memo import Caches
 from .parser import RequestParser
 from .response import (
     CHUNKED,
@@ -48,6 +49,7 @@ __all__ = [
     "NO_BODY",
     "REASONS",
     "BadRequest",
+    "Caches",
     "ContentTooLarge",
     "Data",
     "EndOfMessage",

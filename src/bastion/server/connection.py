@@ -104,7 +104,7 @@ class Connection:
         self.peer: str | None = None
         # The address counted against max_connections_per_ip, if any.
         self.ip_key: str | None = None
-        self.parser = RequestParser(server.limits)
+        self.parser = RequestParser(server.limits, server.caches)
         self.outq: OutputQueue | None = None
         self.body: SpillBuffer | None = None
         self.request: Request | None = None

@@ -14,7 +14,7 @@ from .._forwarded import plain_ip
 from ..debug_guard import guard
 from ..errors import ConfigError
 from ..exposure import bound_addresses
-from ..http import Limits
+from ..http import Caches, Limits
 from ..privileges import drop_privileges, prepare_process
 from ..proxy_headers import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
 from ..trusted_hosts import HostPolicy
@@ -59,6 +59,8 @@ class Server:
             max_header_fields=config.max_request_header_fields,
             max_body_size=config.max_request_body_size,
         )
+        # What was checked once (request heads, response headers, ...): this server's alone.
+        self.caches = Caches()
         self.recv_bytes = config.recv_bytes
         self.body_recv_bytes = max(config.recv_bytes, _BODY_RECV_BYTES)
         self.send_bytes = config.send_bytes
@@ -99,7 +101,7 @@ class Server:
         self.connections: set[Connection] = set()
         # Everything that can refuse the configuration comes before binding.
         self.proxy_policy = _proxy_policy(config)
-        self.host_policy = _host_policy(config)
+        self.host_policy = _host_policy(config, self.caches)
         # With the PROXY protocol on, the peers allowed to send its preamble.
         self.preamble_peers = TrustedPeers(config.trusted_proxy) if config.proxy_protocol else None
         self.watchdog = Watchdog.from_config(config)
@@ -130,6 +132,7 @@ class Server:
                 server_software=config.ident,
                 file_wrapper=FileWrapper,
                 extra={PEER_KIND_KEY: "unix"} if listener.is_unix else None,
+                caches=self.caches,
             )
             for listener in self.listeners
         }
@@ -361,7 +364,7 @@ def _proxy_policy(config: Any) -> ProxyPolicy | None:
         raise ConfigError(str(error)) from None
 
 
-def _host_policy(config: Any) -> HostPolicy | None:
+def _host_policy(config: Any, caches: Caches) -> HostPolicy | None:
     """The trusted-hosts check, when allowed_hosts or allowed_ports asks for one."""
     if config.allowed_hosts is None and config.allowed_ports is None:
         return None
@@ -370,6 +373,7 @@ def _host_policy(config: Any) -> HostPolicy | None:
         config.allowed_ports,
         config.www_redirect,
         config.allowed_hosts_exempt_paths,
+        caches=caches,
     )
 
 

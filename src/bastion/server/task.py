@@ -81,7 +81,7 @@ class Exchange:
                 exc_info = None
         elif self.head is not None:
             raise AssertionError("start_response called a second time without exc_info")
-        self.head = check_response(status, headers)
+        self.head = check_response(status, headers, self.conn.server.caches)
         return self.write
 
     def _send_head(self, first: bytes, computed_length: int | None = None) -> None:
