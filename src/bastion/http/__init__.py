@@ -4,7 +4,6 @@ Bytes in, events out; response parts in, bytes out.  Nothing here touches a
 socket, a thread or the clock: time arrives as a parameter.
 """
 
-from .dates import http_date
 from .errors import (
     BadRequest,
     ContentTooLarge,
@@ -68,7 +67,6 @@ __all__ = [
     "VersionNotSupported",
     "check_response",
     "chunk",
-    "http_date",
     "render_error",
     "render_head",
 ]

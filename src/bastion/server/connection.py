@@ -33,7 +33,6 @@ from ..http import (
     ProtocolError,
     Request,
     RequestParser,
-    http_date,
     render_error,
 )
 from ..proxy_protocol import ProxyProtocolError, parse_proxy_header
@@ -299,7 +298,7 @@ class Connection:
         self.keep_alive = False
         response = render_error(
             status,
-            http_date(server.clock()),
+            server.date.format(server.clock()),
             server.ident,
             server.retry_after_header if status == 503 else (),
         )

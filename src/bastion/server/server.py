@@ -23,6 +23,7 @@ from ..wsgi.filewrapper import FileWrapper
 from .access_log import AccessLog
 from .buffers import SpillFiles
 from .connection import IDLE, WORKER, Connection
+from .dates import DateCache
 from .descriptors import EXHAUSTED, fit_open_files_limit
 from .listeners import Listener, create_listeners
 from .loop import READ, EventLoop
@@ -53,6 +54,7 @@ class Server:
         self.app = app
         self.config = config
         self.clock = clock
+        self.date = DateCache()  # the Date header's text, formatted once a second
         self.limits = Limits(
             max_request_line=config.max_request_line,
             max_header_size=config.max_request_header_size,

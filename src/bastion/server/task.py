@@ -20,7 +20,6 @@ from ..http import (
     ResponseHead,
     check_response,
     chunk,
-    http_date,
     render_error,
     render_head,
 )
@@ -96,7 +95,7 @@ class Exchange:
             request.method,
             request.version,
             self.keep_alive,
-            http_date(server.clock()),
+            server.date.format(server.clock()),
             server.ident,
             computed_length,
         )
@@ -305,4 +304,4 @@ def _send_file(exchange: Exchange, wrapper: FileWrapper, params: tuple[int, int,
 
 def _send_error(conn: Connection, status: int, detail: str | None = None) -> None:
     server = conn.server
-    conn.send(render_error(status, http_date(server.clock()), server.ident, detail=detail))
+    conn.send(render_error(status, server.date.format(server.clock()), server.ident, detail=detail))
