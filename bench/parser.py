@@ -8,8 +8,9 @@ Run pinned to one core, as a script or a module::
 The corpus is realistic browser traffic: eight GETs of about 500 bytes and 10 header
 fields each, a form POST with a body and a chunked upload.  Every parser gets a fresh
 instance per request and must consume the whole message (head and body) before the
-request counts.  The parsers take turns in short slices (so a change in the machine's
-load touches all of them alike) and each one's best slice is reported.
+request counts; bastion's share one ``Caches``, as a server's connections do.  The
+parsers take turns in short slices (so a change in the machine's load touches all of
+them alike) and each one's best slice is reported.
 The last line is machine-readable:
 ``parser ratio_vs_waitress=X.XX ratio_vs_h11=Y.YY``.
 """
@@ -149,10 +150,12 @@ def corpus() -> list[tuple[str, bytes]]:
 
 
 def bastion_parse() -> Callable[[bytes], None]:
-    from bastion.http import EndOfMessage, RequestParser
+    from bastion.http import DEFAULT_LIMITS, Caches, EndOfMessage, RequestParser
+
+    caches = Caches()  # one for all parsers, as a server's connections share its own
 
     def parse(data: bytes) -> None:
-        parser = RequestParser()
+        parser = RequestParser(DEFAULT_LIMITS, caches)
         parser.feed(data)
         next_event = parser.next_event
         while type(next_event()) is not EndOfMessage:

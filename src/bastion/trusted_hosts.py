@@ -26,7 +26,7 @@ from urllib.parse import quote
 from ._booleans import BOOL_ACCEPTS, parse_bool
 from ._word_lists import split_words
 from .http.authority import AuthorityError, check_port, parse_port, split_authority
-from .http.memo import Bound, remember
+from .http.memo import Caches, remember
 from .wsgi.environ import decode_path
 
 __all__ = [
@@ -73,9 +73,6 @@ _LOGGED_HOST_CHARS = 200
 # The longest IPv6 address without a zone (six groups of four and an IPv4 address):
 # longer text is no address a Host may name, as zones are refused.
 _MAX_IPV6 = len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")
-# Host literals already looked at (see _ipv6), and their normal form: 256 x 92 = 23 KiB.
-_ipv6_known: dict[str, str | None] = {}
-_IPV6_KNOWN = Bound(256, 2 * _MAX_IPV6 + 2, lambda text, address: len(text) + len(address or ""))
 
 
 class HostResponse(NamedTuple):
@@ -119,11 +116,15 @@ def _refuse(accepts: str, item: Any, reason: str) -> ValueError:
     return ValueError(f"{reason}: {item!r}; expected {accepts}")
 
 
-def _ipv6(text: str) -> str | None:
-    """``[normalised]`` for an IPv6 address without a zone, else None."""
+def _ipv6(text: str, caches: Caches | None = None) -> str | None:
+    """``[normalised]`` for an IPv6 address without a zone, else None.
+
+    Texts already looked at are remembered in ``caches.ipv6_literals``, if given.
+    """
     if len(text) > _MAX_IPV6:
         return None
-    known = _ipv6_known.get(text, "")
+    memo = caches.ipv6_literals if caches is not None else {}
+    known = memo.get(text, "")
     if known != "":
         return known
     try:
@@ -132,7 +133,7 @@ def _ipv6(text: str) -> str | None:
         known = None
     else:
         known = None if address.scope_id is not None else f"[{address.compressed}]"
-    remember(_ipv6_known, text, known, _IPV6_KNOWN)
+    remember(memo, text, known, Caches.IPV6_LITERALS)
     return known
 
 
@@ -234,13 +235,14 @@ def _flag(value: Any) -> bool:
 # -- the Host value ----------------------------------------------------------------------------
 
 
-def split_host(host: str) -> tuple[str, int | None] | None:
+def split_host(host: str, caches: Caches | None = None) -> tuple[str, int | None] | None:
     """A Host value ``name[:port]`` or ``[ipv6][:port]`` as (normalised name, port or None).
 
     The name is lower-cased without its trailing dot; an IPv6 address is compressed and
     bracketed.  None for anything malformed, a port included (bastion.http.authority's
     rule: 1-65535, no leading zeros, not empty).  Host names are not checked against the
     grammar here: an exact match against a validated pattern needs no such check.
+    ``caches`` remembers the IPv6 literals already looked at.
     """
     if not isinstance(host, str) or not host.isascii():
         return None
@@ -250,7 +252,7 @@ def split_host(host: str) -> tuple[str, int | None] | None:
     except AuthorityError:
         return None
     if name.startswith("["):
-        address = _ipv6(name[1:-1])
+        address = _ipv6(name[1:-1], caches)
         return None if address is None else (address, port)
     name = name.lower()
     if name.endswith("."):
@@ -290,11 +292,13 @@ class HostPolicy:
     """The allowed hosts, compiled once; ``check`` runs per request.
 
     Arguments go through the ``parse_*`` functions, so strings work.  ``allowed_hosts``
-    None or ``*`` checks no host; ``allowed_ports`` still applies then.
+    None or ``*`` checks no host; ``allowed_ports`` still applies then.  ``caches``
+    remembers IPv6 Host literals (the server's; without one, the policy keeps its own).
     """
 
     __slots__ = (
         "_any",
+        "_caches",
         "_exact",
         "_exempt_exact",
         "_exempt_prefixes",
@@ -317,7 +321,9 @@ class HostPolicy:
         www_redirect: Any = True,
         exempt_paths: Any = (),
         logger: logging.Logger = logger,
+        caches: Caches | None = None,
     ) -> None:
+        self._caches = caches if caches is not None else Caches()
         self.allowed_hosts = parse_allowed_hosts(allowed_hosts)
         self.allowed_ports = parse_allowed_ports(allowed_ports)
         self.www_redirect = _flag(www_redirect)
@@ -360,7 +366,7 @@ class HostPolicy:
     def _check(self, environ: dict[str, Any], host: str) -> HostResponse | None:
         if (self._exempt_exact or self._exempt_prefixes) and self.exempt(environ):
             return None
-        parsed = split_host(host)
+        parsed = split_host(host, self._caches)
         if parsed is None:
             return self._refuse(environ, host)
         name, port = parsed

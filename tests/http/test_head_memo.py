@@ -4,42 +4,70 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.http import Limits, ProtocolError
+from bastion.http import Caches, Limits, ProtocolError, RequestParser
 from bastion.http import head as head_module
 from bastion.http.errors import ContentTooLarge, HeaderFieldsTooLarge
 
 HEAD = "GET /memo?q=1 HTTP/1.1\r\nHost: a.example\r\nAccept: */*\r\nX-One: 1\r\n\r\n"
+HEADS = Caches.REQUEST_HEADS
 
 
-@pytest.fixture(autouse=True)
-def _empty_memo():
-    head_module._seen_heads.clear()
-    yield
-    head_module._seen_heads.clear()
+@pytest.fixture
+def caches() -> Caches:
+    return Caches()
+
+
+def parse(head: str, limits: Limits, caches: Caches):
+    return head_module.parse_head(head, limits, caches)
 
 
 def fields(request):
     return {name: getattr(request, name) for name in type(request).__slots__}
 
 
-def test_a_repeated_head_gives_an_equal_request_of_its_own():
+def test_a_repeated_head_gives_an_equal_request_of_its_own(caches):
     limits = Limits()
-    first = head_module.parse_head(HEAD, limits)
-    assert HEAD in head_module._seen_heads
-    again = head_module.parse_head(HEAD, limits)
+    first = parse(HEAD, limits, caches)
+    assert HEAD in caches.request_heads
+    again = parse(HEAD, limits, caches)
     assert again is not first
     assert again.headers is not first.headers
     assert fields(again) == fields(first)
     # What happens to one request (the chunked path rewrites its headers) stays there.
     again.headers["content-length"] = "5"
     del again.headers["x-one"]
-    third = head_module.parse_head(HEAD, limits)
+    third = parse(HEAD, limits, caches)
     assert third.headers == {"host": "a.example", "accept": "*/*", "x-one": "1"}
 
 
-def test_a_near_copy_of_a_remembered_head_is_checked_on_its_own():
+def test_each_caches_remembers_its_own_heads(caches):
+    """Two servers (two Caches) in one process share nothing."""
     limits = Limits()
-    head_module.parse_head(HEAD, limits)
+    first = parse(HEAD, limits, caches)
+    other = Caches()
+    again = parse(HEAD, limits, other)
+    assert again.headers == first.headers
+    assert HEAD in other.request_heads
+
+
+def test_parsers_share_the_caches_they_are_given(caches):
+    """A server's connections share its Caches; a parser given none keeps a private one."""
+    data = HEAD.encode("latin-1")
+    limits = Limits()
+    events = []
+    for parser in (RequestParser(limits, caches), RequestParser(limits, caches)):
+        parser.feed(data)
+        events.append(parser.next_event())
+    assert HEAD in caches.request_heads and len(caches.request_heads) == 1
+    alone = RequestParser(limits)
+    alone.feed(data)
+    alone.next_event()
+    assert len(caches.request_heads) == 1
+
+
+def test_a_near_copy_of_a_remembered_head_is_checked_on_its_own(caches):
+    limits = Limits()
+    parse(HEAD, limits, caches)
     near_copies = (
         HEAD.replace("X-One: 1", "X-One: 1\x00"),
         HEAD.replace("X-One: 1", "X-One : 1"),
@@ -48,33 +76,33 @@ def test_a_near_copy_of_a_remembered_head_is_checked_on_its_own():
     )
     for bad in near_copies:
         with pytest.raises(ProtocolError):
-            head_module.parse_head(bad, limits)
+            parse(bad, limits, caches)
 
 
-def test_a_head_remembered_under_one_set_of_limits_is_checked_again_under_another():
+def test_a_head_remembered_under_one_set_of_limits_is_checked_again_under_another(caches):
     generous = Limits()
-    head_module.parse_head(HEAD, generous)
+    parse(HEAD, generous, caches)
     with pytest.raises(HeaderFieldsTooLarge):
-        head_module.parse_head(HEAD, Limits(max_header_fields=2))
+        parse(HEAD, Limits(max_header_fields=2), caches)
     post = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n"
-    head_module.parse_head(post, generous)
+    parse(post, generous, caches)
     with pytest.raises(ContentTooLarge):
-        head_module.parse_head(post, Limits(max_body_size=99))
+        parse(post, Limits(max_body_size=99), caches)
 
 
-def test_refused_and_long_heads_are_not_remembered():
+def test_refused_and_long_heads_are_not_remembered(caches):
     limits = Limits()
     with pytest.raises(ProtocolError):
-        head_module.parse_head("GET / HTTP/1.1\r\n\r\n", limits)  # no Host
-    pad = "p" * head_module._SEEN_HEAD_MAX
+        parse("GET / HTTP/1.1\r\n\r\n", limits, caches)  # no Host
+    pad = "p" * (HEADS.entry_size // 4)
     long_head = f"GET / HTTP/1.1\r\nHost: a\r\nX-Pad: {pad}\r\n\r\n"
-    head_module.parse_head(long_head, limits)
-    assert head_module._seen_heads == {}
+    parse(long_head, limits, caches)
+    assert caches.request_heads == {}
 
 
-def test_the_memo_stays_bounded():
+def test_the_memo_stays_bounded(caches):
     limits = Limits()
-    for n in range(head_module._SEEN_HEADS.entries * 2 + 3):
-        head_module.parse_head(f"GET /{n} HTTP/1.1\r\nHost: a\r\n\r\n", limits)
-        assert len(head_module._seen_heads) <= head_module._SEEN_HEADS.entries
-    assert "GET /514 HTTP/1.1\r\nHost: a\r\n\r\n" in head_module._seen_heads
+    for n in range(HEADS.entries * 2 + 3):
+        parse(f"GET /{n} HTTP/1.1\r\nHost: a\r\n\r\n", limits, caches)
+        assert len(caches.request_heads) <= HEADS.entries
+    assert "GET /514 HTTP/1.1\r\nHost: a\r\n\r\n" in caches.request_heads

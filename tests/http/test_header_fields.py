@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bastion.http import Limits, fields
+from bastion.http import Caches, Limits, fields
 from bastion.http.errors import BadRequest
 from bastion.http.fields import SINGLETON_FIELDS, combine_fields
 
@@ -229,25 +229,26 @@ def test_pathological_host_fails_in_linear_time(engine, host):
 
 def test_remembered_lines_give_the_same_fields_and_never_excuse_a_different_line():
     """Validated lines are remembered; a line differing by one forbidden byte is not one."""
+    caches = Caches()
     block = "GET / HTTP/1.1\r\nX-Seen:  twice \r\nHost: a\r\n\r\n"
-    first = fields.parse_fields(block, block.find("\r\n"))
-    assert "X-Seen:  twice " in fields._seen_lines
-    assert (
-        fields.parse_fields(block, block.find("\r\n")) == first == {"x-seen": "twice", "host": "a"}
-    )
+    first = fields.parse_fields(block, caches, block.find("\r\n"))
+    assert "X-Seen:  twice " in caches.header_lines
+    again = fields.parse_fields(block, caches, block.find("\r\n"))
+    assert again == first == {"x-seen": "twice", "host": "a"}
     for bad in ("X-Seen:  twice\x00", "X-Seen:  tw\rice ", "X-Seen :  twice "):
         evil = f"GET / HTTP/1.1\r\n{bad}\r\nHost: a\r\n\r\n"
         with pytest.raises(BadRequest):
-            fields.parse_fields(evil, evil.find("\r\n"))
+            fields.parse_fields(evil, caches, evil.find("\r\n"))
 
 
 def test_the_memory_of_lines_is_bounded_in_count_and_line_length():
-    value = "v" * (fields._SEEN_LINES.entry_size // 2)
+    caches, bound = Caches(), Caches.HEADER_LINES
+    value = "v" * (bound.entry_size // 2)
     long_line = "X-Long: " + value
     block = f"GET / HTTP/1.1\r\n{long_line}\r\n\r\n"
-    assert fields.parse_fields(block, block.find("\r\n")) == {"x-long": value}
-    assert long_line not in fields._seen_lines
-    for n in range(fields._SEEN_LINES.entries + 10):
+    assert fields.parse_fields(block, caches, block.find("\r\n")) == {"x-long": value}
+    assert long_line not in caches.header_lines
+    for n in range(bound.entries + 10):
         line = f"X-N: {n}"
-        fields.parse_fields(f"\r\n{line}\r\n\r\n")
-        assert len(fields._seen_lines) <= fields._SEEN_LINES.entries
+        fields.parse_fields(f"\r\n{line}\r\n\r\n", caches)
+        assert len(caches.header_lines) <= bound.entries

@@ -16,14 +16,12 @@ from typing import Any
 import pytest
 
 from bastion import trusted_hosts
-from bastion.http import Limits
-from bastion.http import fields as fields_module
+from bastion.http import Caches, Limits, Request
 from bastion.http import head as head_module
-from bastion.http import response as response_module
 from bastion.http.memo import Bound
 from bastion.http.response import check_response, render_head
 from bastion.proxy import peers as peers_module
-from bastion.wsgi import environ as environ_module
+from bastion.wsgi.environ import EnvironTemplate
 
 FLOOD = 1100
 BIG = 200_000
@@ -56,65 +54,85 @@ def flood(count: int = FLOOD) -> Iterator[int]:
     return iter(range(count))
 
 
-def test_environ_keys_for_long_header_names_are_not_remembered():
+@pytest.fixture
+def caches() -> Caches:
+    return Caches()
+
+
+def request_with(name: str) -> Request:
+    return Request("GET", "/", "/", "", "HTTP/1.1", {name: "1"}, 0, False, True, False, None)
+
+
+def test_environ_keys_for_long_header_names_are_not_remembered(caches):
     """1,100 unique 200 KB header names: the key memo stays within 1,024 x 256 bytes."""
-    memo = environ_module._key_cache
+    template = EnvironTemplate(
+        server_name="s",
+        server_port="80",
+        url_scheme="http",
+        url_prefix="",
+        server_software="bastion",
+        file_wrapper=None,
+        caches=caches,
+    )
+    memo = caches.environ_keys
     for n in flood():
         name = unique(n)
-        assert environ_module.environ_key(name) == "HTTP_" + name.upper().replace("-", "_")
-    assert within(memo, environ_module._KEY_CACHE)
-    assert environ_module.environ_key("x-short") == "HTTP_X_SHORT"
+        environ = template.build(request_with(name), "1.2.3.4", "1", None)
+        assert environ["HTTP_" + name.upper().replace("-", "_")] == "1"
+    assert within(memo, Caches.ENVIRON_KEYS)
+    assert template.build(request_with("x-short"), "1.2.3.4", "1", None)["HTTP_X_SHORT"]
     assert memo["x-short"] == "HTTP_X_SHORT"
 
 
-def test_request_memos_hold_no_long_line_host_or_head():
+def test_request_memos_hold_no_long_line_host_or_head(caches):
     """Long unique request lines, Hosts and header lines: each request memo in bound."""
     limits = Limits(max_request_line=BIG + 100, max_header_size=4 * BIG)
     for n in flood():
         big = unique(n)
         head = f"GET /{big} HTTP/1.1\r\nHost: {big}\r\nX-Request-ID: {big}\r\n\r\n"
-        request = head_module.parse_head(head, limits)
+        request = head_module.parse_head(head, limits, caches)
         assert request.headers["host"] == big
     memos = {
-        "lines": (fields_module._seen_lines, fields_module._SEEN_LINES),
-        "hosts": (head_module._valid_hosts, head_module._VALID_HOSTS),
-        "request lines": (head_module._seen_request_lines, head_module._SEEN_REQUEST_LINES),
-        "heads": (head_module._seen_heads, head_module._SEEN_HEADS),
+        "lines": (caches.header_lines, Caches.HEADER_LINES),
+        "hosts": (caches.hosts, Caches.HOSTS),
+        "request lines": (caches.request_lines, Caches.REQUEST_LINES),
+        "heads": (caches.request_heads, Caches.REQUEST_HEADS),
     }
     assert {name: within(*memo) for name, memo in memos.items()} == dict.fromkeys(memos, True)
     short = "GET /short HTTP/1.1\r\nHost: short.example\r\nX-Short: 1\r\n\r\n"
-    head_module.parse_head(short, limits)
-    assert short in head_module._seen_heads
-    assert "GET /short HTTP/1.1" in head_module._seen_request_lines
-    assert "short.example" in head_module._valid_hosts
-    assert "X-Short: 1" in fields_module._seen_lines
+    head_module.parse_head(short, limits, caches)
+    assert short in caches.request_heads
+    assert "GET /short HTTP/1.1" in caches.request_lines
+    assert "short.example" in caches.hosts
+    assert "X-Short: 1" in caches.header_lines
 
 
-def test_response_memos_hold_no_echoed_long_header():
+def test_response_memos_hold_no_echoed_long_header(caches):
     """An app echoing a 200 KB X-Request-ID, name or reason: response memos stay in bound."""
     for n in flood():
         headers = [("X-Request-ID", unique(n)), (unique(n, 1000, "xyz"), "1")]
-        head = check_response("200 " + unique(n, 1000), headers)
+        head = check_response("200 " + unique(n, 1000), headers, caches)
         render_head(head, "GET", "HTTP/1.1", True, DATE, "bastion", 5)
-    assert within(response_module._known_names, response_module._KNOWN_NAMES)
-    assert within(response_module._checked_headers, response_module._CHECKED_HEADERS)
-    assert within(response_module._checked_statuses, response_module._CHECKED_STATUSES)
-    assert within(response_module._checked_heads, response_module._CHECKED_HEADS)
-    head = check_response("200 OK", [("X-Request-ID", "short"), ("Content-Length", "0")])
-    assert check_response("200 OK", [("X-Request-ID", "short"), ("Content-Length", "0")]) is head
+    assert within(caches.response_names, Caches.RESPONSE_NAMES)
+    assert within(caches.response_headers, Caches.RESPONSE_HEADERS)
+    assert within(caches.statuses, Caches.STATUSES)
+    assert within(caches.response_heads, Caches.RESPONSE_HEADS)
+    short = [("X-Request-ID", "short"), ("Content-Length", "0")]
+    head = check_response("200 OK", list(short), caches)
+    assert check_response("200 OK", list(short), caches) is head
     render_head(head, "GET", "HTTP/1.1", True, DATE, "bastion")
     assert head.rendered is not None and len(head.rendered) == 1
-    assert ("X-Request-ID", "short") in response_module._checked_headers
+    assert ("X-Request-ID", "short") in caches.response_headers
 
 
-def test_ipv6_host_literal_memo_holds_no_long_literal():
+def test_ipv6_host_literal_memo_holds_no_long_literal(caches):
     """Issue 9: ``[<200 KB of hex>]`` Hosts grew an lru_cache by 54 MB."""
-    memo = trusted_hosts._ipv6_known
+    memo = caches.ipv6_literals
     for n in flood():
-        assert trusted_hosts.split_host(f"[{unique(n)}]") is None
-        assert trusted_hosts.split_host(f"[{unique(n, 40, '0123456789')}]") is None
-    assert within(memo, trusted_hosts._IPV6_KNOWN)
-    assert trusted_hosts.split_host("[0:0::1]:8080") == ("[::1]", 8080)
+        assert trusted_hosts.split_host(f"[{unique(n)}]", caches) is None
+        assert trusted_hosts.split_host(f"[{unique(n, 40, '0123456789')}]", caches) is None
+    assert within(memo, Caches.IPV6_LITERALS)
+    assert trusted_hosts.split_host("[0:0::1]:8080", caches) == ("[::1]", 8080)
     assert memo["0:0::1"] == "[::1]"
 
 
@@ -130,33 +148,31 @@ def test_trusted_peer_memo_holds_no_long_address():
 # -- the stated bounds are real upper bounds, at the largest entries each memo takes --------
 
 
-def test_request_heads_at_the_size_limit_stay_within_the_bound():
+def test_request_heads_at_the_size_limit_stay_within_the_bound(caches):
     """Absolute-form heads just under 1 KiB: the Request's text is the most a head gives."""
-    memo, bound = head_module._seen_heads, head_module._SEEN_HEADS
-    memo.clear()
+    memo, bound = caches.request_heads, Caches.REQUEST_HEADS
     for n in flood(bound.entries):
         target = "http://" + unique(n, 300) + "/" + unique(n, 300) + "?" + unique(n, 200)
         head = f"GET {target} HTTP/1.1\r\nHost: a\r\nX-A: {unique(n, 100)}\r\n\r\n"
-        assert len(head) <= head_module._SEEN_HEAD_MAX
-        head_module.parse_head(head, Limits())
+        assert 4 * len(head) <= bound.entry_size
+        head_module.parse_head(head, Limits(), caches)
         assert head in memo
     assert len(memo) == bound.entries and within(memo, bound)
 
 
-def test_response_heads_at_the_size_limit_stay_within_the_bound():
+def test_response_heads_at_the_size_limit_stay_within_the_bound(caches):
     """Heads just under 2 KiB, each rendered every way a request can ask for."""
-    memo, bound = response_module._checked_heads, response_module._CHECKED_HEADS
-    memo.clear()
+    memo, bound = caches.response_heads, Caches.RESPONSE_HEADS
     for n in flood(bound.entries):
         headers = [("X-A", unique(n, 1000)), ("X-B", unique(n, 980))]
-        head = check_response("200 OK", headers)
+        head = check_response("200 OK", headers, caches)
         assert head.rendered is not None
         for method in ("GET", "HEAD"):
             for version in ("HTTP/1.0", "HTTP/1.1"):
                 for keep_alive in (True, False):
                     for length in (None, 123456789):
                         render_head(head, method, version, keep_alive, DATE, "bastion", length)
-        assert len(head.rendered) == response_module._RENDERINGS.entries
+        assert len(head.rendered) == Caches.RENDERINGS.entries
     assert len(memo) == bound.entries and within(memo, bound)
 
 
@@ -166,16 +182,16 @@ KIB = 1024
 @pytest.mark.parametrize(
     ("bound", "total"),
     [
-        (fields_module._SEEN_LINES, 512 * KIB),
-        (head_module._VALID_HOSTS, 256 * 255),
-        (head_module._SEEN_REQUEST_LINES, 512 * KIB),
-        (head_module._SEEN_HEADS, 1024 * KIB),
-        (environ_module._KEY_CACHE, 256 * KIB),
-        (response_module._KNOWN_NAMES, 128 * KIB),
-        (response_module._CHECKED_HEADERS, 2048 * KIB),
-        (response_module._CHECKED_STATUSES, 8 * KIB),
-        (response_module._CHECKED_HEADS, 6144 * KIB),
-        (trusted_hosts._IPV6_KNOWN, 256 * 92),
+        (Caches.HEADER_LINES, 512 * KIB),
+        (Caches.HOSTS, 256 * 255),
+        (Caches.REQUEST_LINES, 512 * KIB),
+        (Caches.REQUEST_HEADS, 1024 * KIB),
+        (Caches.ENVIRON_KEYS, 256 * KIB),
+        (Caches.RESPONSE_NAMES, 128 * KIB),
+        (Caches.RESPONSE_HEADERS, 2048 * KIB),
+        (Caches.STATUSES, 8 * KIB),
+        (Caches.RESPONSE_HEADS, 6144 * KIB),
+        (Caches.IPV6_LITERALS, 256 * 92),
         (peers_module._KNOWN_PEERS, 64 * KIB),
     ],
     ids=lambda value: str(value) if isinstance(value, int) else "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.http import Limits
+from bastion.http import Caches, Limits
 from bastion.http import head as head_module
 from bastion.http.errors import ProtocolError
 
@@ -247,14 +247,13 @@ def test_raw_target_kept_exactly(ok, msg):
 
 def test_remembered_request_lines_never_excuse_a_different_line():
     """Request lines already checked are remembered; a near copy is checked on its own."""
-    limits = Limits()
-    good = "GET /remembered HTTP/1.1\r\nHost: a\r\n\r\n"
-    first = head_module.parse_head(good, limits)
-    assert "GET /remembered HTTP/1.1" in head_module._seen_request_lines
-    again = head_module.parse_head(good, limits)
+    limits, caches = Limits(), Caches()
+    head_module.parse_head("GET /remembered HTTP/1.1\r\nHost: a\r\n\r\n", limits, caches)
+    assert "GET /remembered HTTP/1.1" in caches.request_lines
+    other_head = "GET /remembered HTTP/1.1\r\nHost: b\r\n\r\n"  # the line from the memo
+    again = head_module.parse_head(other_head, limits, caches)
     assert (again.method, again.target, again.version) == ("GET", "/remembered", "HTTP/1.1")
-    assert again is not first
     near_copies = ("GET /remembered  HTTP/1.1", "GET /remem\x00bered HTTP/1.1", "GET /r HTTP/1.2")
     for bad in near_copies:
         with pytest.raises(ProtocolError):
-            head_module.parse_head(bad + "\r\nHost: a\r\n\r\n", limits)
+            head_module.parse_head(bad + "\r\nHost: a\r\n\r\n", limits, caches)

@@ -11,6 +11,7 @@ from bastion.http import (
     LAST_CHUNK,
     LENGTH,
     NO_BODY,
+    Caches,
     ResponseError,
     check_response,
     chunk,
@@ -277,26 +278,30 @@ def test_check_response_leaves_app_list_untouched():
 
 def test_a_status_and_header_list_seen_before_give_the_same_checked_head():
     """Checked heads are remembered: the same status and headers skip the checks."""
-    first = check_response("200 OK", [("X-Cached", "yes"), ("Content-Length", "3")])
-    again = check_response("200 OK", [("X-Cached", "yes"), ("Content-Length", "3")])
+    caches = Caches()
+    first = check_response("200 OK", [("X-Cached", "yes"), ("Content-Length", "3")], caches)
+    again = check_response("200 OK", [("X-Cached", "yes"), ("Content-Length", "3")], caches)
     assert again is first
     assert first.headers == (("X-Cached", "yes"), ("Content-Length", "3"))
     assert first.content_length == 3
-    other = check_response("200 OK", [("X-Cached", "no"), ("Content-Length", "3")])
+    other = check_response("200 OK", [("X-Cached", "no"), ("Content-Length", "3")], caches)
     assert other is not first
+    elsewhere = check_response("200 OK", [("X-Cached", "yes"), ("Content-Length", "3")])
+    assert elsewhere is not first  # without the caches, nothing is remembered
 
 
 def test_unhashable_or_odd_header_lists_still_get_the_full_check():
     """A header that is a list, or headers that are not a list, are checked, not cached."""
+    caches = Caches()
     with pytest.raises(ResponseError):
-        check_response("200 OK", [["X-A", "1"]])  # type: ignore[list-item]
+        check_response("200 OK", [["X-A", "1"]], caches)  # type: ignore[list-item]
     generated = (h for h in [("X-Gen", "1"), ("Content-Length", "0")])
-    head = check_response("200 OK", generated)  # type: ignore[arg-type]
+    head = check_response("200 OK", generated, caches)  # type: ignore[arg-type]
     assert list(head.headers) == [("X-Gen", "1"), ("Content-Length", "0")]
     with pytest.raises(ResponseError):
-        check_response("200 OK", [("X-Bad", "a\r\nb")])
+        check_response("200 OK", [("X-Bad", "a\r\nb")], caches)
     with pytest.raises(ResponseError):
-        check_response("200 OK", [("X-Bad", "a\r\nb")])  # refused again, never cached
+        check_response("200 OK", [("X-Bad", "a\r\nb")], caches)  # refused again, never cached
 
 
 @pytest.mark.parametrize("version", ["HTTP/1.1", "HTTP/1.0"])
@@ -306,9 +311,11 @@ def test_unhashable_or_odd_header_lists_still_get_the_full_check():
 def test_a_reused_head_renders_exactly_like_a_fresh_one(version, method, keep_alive, length):
     """The per-request renderings remembered on a reused head match a fresh rendering."""
     headers = [("X-Memo", "1")] + ([("Content-Length", str(length))] if length else [])
-    reused = check_response("200 OK", list(headers))
-    assert check_response("200 OK", list(headers)) is reused and reused.rendered is not None
-    fresh = check_response("200 OK", [*headers, ("X-Uncached", "a")])
+    caches = Caches()
+    reused = check_response("200 OK", list(headers), caches)
+    assert check_response("200 OK", list(headers), caches) is reused
+    assert reused.rendered is not None
+    fresh = check_response("200 OK", [*headers, ("X-Uncached", "a")], caches)
     fresh.headers = reused.headers
     fresh.lines = fresh.rendered = None
     for date in ("Sun, 06 Nov 1994 08:49:37 GMT", "Mon, 07 Nov 1994 08:49:37 GMT"):

@@ -9,7 +9,7 @@ import sys
 import pytest
 from bastion_testing import imported_modules
 
-from bastion.http import Request, RequestParser
+from bastion.http import Caches, Request, RequestParser
 from bastion.wsgi.environ import (
     EnvironTemplate,
     NoAuthorizationTemplate,
@@ -220,6 +220,16 @@ def test_each_build_is_a_new_dict_and_leaves_the_template_alone():
     assert second["PATH_INFO"] == "/one"
     assert "extra" not in second
     assert "PATH_INFO" not in tmpl.base
+
+
+def test_templates_share_the_environ_keys_of_the_caches_they_are_given():
+    caches = Caches()
+    first, second = template(caches=caches), template(caches=caches)
+    assert first.environ_keys is second.environ_keys is caches.environ_keys
+    assert first.with_url_scheme("https").environ_keys is caches.environ_keys
+    first.build(parse(b"GET / HTTP/1.1\r\nHost: h\r\nX-Seen: 1\r\n\r\n"), "1", "1", None)
+    assert caches.environ_keys["x-seen"] == "HTTP_X_SEEN"
+    assert template().environ_keys is not caches.environ_keys  # a private one
 
 
 def _bastion_imports(module_name: str, seen: set[str]) -> set[str]:

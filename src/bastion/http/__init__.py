@@ -4,7 +4,6 @@ Bytes in, events out; response parts in, bytes out.  Nothing here touches a
 socket, a thread or the clock: time arrives as a parameter.
 """
 
-from .dates import http_date
 from .errors import (
     BadRequest,
     ContentTooLarge,
@@ -21,6 +20,7 @@ from .errors import (
 from .errors_out import REASONS, render_error
 from .events import CONNECTION_CLOSED, END_OF_MESSAGE, NEED_DATA, Data, EndOfMessage, Request
 from .limits import DEFAULT_LIMITS, Limits
+from .memo import Caches
 from .parser import RequestParser
 from .response import (
     CHUNKED,
@@ -48,6 +48,7 @@ __all__ = [
     "NO_BODY",
     "REASONS",
     "BadRequest",
+    "Caches",
     "ContentTooLarge",
     "Data",
     "EndOfMessage",
@@ -66,7 +67,6 @@ __all__ = [
     "VersionNotSupported",
     "check_response",
     "chunk",
-    "http_date",
     "render_error",
     "render_head",
 ]

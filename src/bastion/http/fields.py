@@ -3,7 +3,7 @@
 ``parse_fields`` splits a block into its lines and folds them into a dict.  Each
 line is checked by one regex match, unless the very same line was checked before:
 clients and proxies repeat their header lines on every request, so lines already
-validated are remembered (bounded in bytes, see memo).  An invalid line makes it
+validated are remembered (``Caches.header_lines``).  An invalid line makes it
 walk the block to name the exact fault.
 
 Repeated field names are combined with ", " in order (RFC 9110 5.3), which is
@@ -24,15 +24,9 @@ from __future__ import annotations
 
 from .errors import BadRequest, HeaderFieldsTooLarge
 from .grammar import FIELD_RE, FIELD_VALUE_RE, TOKEN_RE
-from .memo import Bound, remember
+from .memo import Caches, remember
 
 _field_match = FIELD_RE.fullmatch
-
-# Field lines already validated, and what they gave: clients and proxies send the
-# same lines on every request.  The name and value are parts of the line, so an entry
-# holds at most twice its line: lines up to 256 characters, 1,024 x 512 = 512 KiB.
-_seen_lines: dict[str, tuple[str, str]] = {}
-_SEEN_LINES = Bound(1024, 512, lambda line, field: 2 * len(line))
 
 SINGLETON_FIELDS = frozenset(
     {"host", "content-type", "content-length", "authorization", "proxy-authorization"}
@@ -42,20 +36,24 @@ SINGLETON_FIELDS = frozenset(
 _JOINERS = {"cookie": "; "}
 
 
-def parse_fields(block: str, start: int = 0, max_fields: int | None = None) -> dict[str, str]:
+def parse_fields(
+    block: str, caches: Caches, start: int = 0, max_fields: int | None = None
+) -> dict[str, str]:
     """Validate ``block[start:]`` and return its fields as a dict.
 
     The block is field lines, each *preceded* by CRLF, then CRLF CRLF: that is,
     ``"\\r\\nHost: a\\r\\nAccept: */*\\r\\n\\r\\n"``.  Keys are lower-cased names,
     values are stripped of surrounding whitespace (OWS) and repeats combined
     (see the module docstring).  Raises ``BadRequest`` for a malformed line and
-    ``HeaderFieldsTooLarge`` for more than ``max_fields`` lines.
+    ``HeaderFieldsTooLarge`` for more than ``max_fields`` lines.  Lines checked
+    before are looked up in ``caches.header_lines``.
     """
     inner = block[start + 2 : len(block) - 4]
     if not inner:
         return {}
-    seen = _seen_lines.get
-    fields = [seen(line) or _check_line(line, block, start) for line in inner.split("\r\n")]
+    seen = caches.header_lines
+    get = seen.get
+    fields = [get(line) or _check_line(line, block, start, seen) for line in inner.split("\r\n")]
     headers = dict(fields)
     if len(headers) != len(fields):  # a name repeats
         headers = combine_fields(fields)
@@ -64,14 +62,16 @@ def parse_fields(block: str, start: int = 0, max_fields: int | None = None) -> d
     return headers
 
 
-def _check_line(line: str, block: str, start: int) -> tuple[str, str]:
-    """Validate one field line; remember it, as the same lines come again and again."""
+def _check_line(
+    line: str, block: str, start: int, seen: dict[str, tuple[str, str]]
+) -> tuple[str, str]:
+    """Validate one field line; remember it in ``seen``, as the same lines come again."""
     match = _field_match(line)
     if match is None:
         _diagnose(block[start:])
     name, value = match.groups()  # type: ignore[union-attr]
     field = (name.lower(), value.strip(" \t"))
-    remember(_seen_lines, line, field, _SEEN_LINES)
+    remember(seen, line, field, Caches.HEADER_LINES)
     return field
 
 

@@ -28,60 +28,43 @@ from .grammar import (
     split_list,
 )
 from .limits import Limits
-from .memo import Bound, remember
+from .memo import Caches, remember
 
 _request_line_match = REQUEST_LINE_RE.fullmatch
 _content_length_match = CONTENT_LENGTH_RE.fullmatch
 
-# Host values already validated: a server sees the same few again and again, and a
-# lookup is cheaper than the regex.  Hosts up to 255 characters: 256 x 255 = 64 KiB.
-_valid_hosts: dict[str, None] = {}
-_VALID_HOSTS = Bound(256, 255, lambda host, _: len(host))
 
-# Request lines already split and checked, for the same reason.  Method, target and
-# version are parts of the line: lines up to 256 characters, 1,024 x 512 = 512 KiB.
-_seen_request_lines: dict[str, tuple[str, str, str]] = {}
-_SEEN_REQUEST_LINES = Bound(1024, 512, lambda line, parts: 2 * len(line))
-
-# Whole heads already parsed, each with the limits it was checked against: health
-# checks, monitoring and polling clients send the very same head again and again.
-# A hit hands out a copy, so nothing done to one request reaches another.  A Request
-# holds at most three times its head's text (the target again as path and query, and
-# once more as an absolute-form Host): heads up to 1 KiB, 256 x 4 KiB = 1 MiB.
-_SEEN_HEAD_MAX = 1024
-_seen_heads: dict[str, tuple[Limits, Request]] = {}
-_SEEN_HEADS = Bound(256, 4 * _SEEN_HEAD_MAX, lambda head, seen: 4 * len(head))
-
-
-def parse_head(head: str, limits: Limits) -> Request:
+def parse_head(head: str, limits: Limits, caches: Caches) -> Request:
     """Validate ``head`` and return the ``Request`` it describes.
 
+    A head already parsed under the same ``limits`` gives a copy of the Request it gave
+    before (``caches.request_heads``), so nothing done to one request reaches another.
     Raises a ``ProtocolError`` subclass carrying the status to answer with.
     """
-    seen = _seen_heads.get(head)
+    seen = caches.request_heads.get(head)
     if seen is not None and seen[0] is limits:
         return seen[1].copy()
-    request = _parse_head(head, limits)
-    if len(head) <= _SEEN_HEAD_MAX:  # spares copying a head the memo would refuse
-        remember(_seen_heads, head, (limits, request.copy()), _SEEN_HEADS)
+    request = _parse_head(head, limits, caches)
+    if 4 * len(head) <= Caches.REQUEST_HEADS.entry_size:  # spares copying a head refused
+        remember(caches.request_heads, head, (limits, request.copy()), Caches.REQUEST_HEADS)
     return request
 
 
-def _parse_head(head: str, limits: Limits) -> Request:
+def _parse_head(head: str, limits: Limits, caches: Caches) -> Request:
     line_end = head.find("\r\n")
     if line_end > limits.max_request_line:
         raise URITooLong("request line too long")
     line = head[:line_end]
-    parts = _seen_request_lines.get(line)
+    parts = caches.request_lines.get(line)
     if parts is None:
-        parts = _check_request_line(line)
+        parts = _check_request_line(line, caches)
     method, target, version = parts
     if version != "HTTP/1.1" and version != "HTTP/1.0":
         if method == "PRI" and version == "HTTP/2.0":
             raise BadRequest("HTTP/2 connection preface on an HTTP/1.1 port")
         raise VersionNotSupported("HTTP version not supported")
 
-    headers = parse_fields(head, line_end, limits.max_header_fields)
+    headers = parse_fields(head, caches, line_end, limits.max_header_fields)
     get = headers.get
 
     # RFC 9112 3.2: exactly one valid Host in HTTP/1.1, whatever the target's
@@ -90,10 +73,10 @@ def _parse_head(head: str, limits: Limits) -> Request:
     if host is None:
         if version == "HTTP/1.1":
             raise BadRequest("missing Host header")
-    elif host not in _valid_hosts:
+    elif host not in caches.hosts:
         if not is_host(host):
             raise BadRequest("invalid Host header")
-        remember(_valid_hosts, host, None, _VALID_HOSTS)
+        remember(caches.hosts, host, None, Caches.HOSTS)
 
     scheme = None
     if target[0] == "/" and method != "CONNECT":
@@ -159,13 +142,13 @@ def _parse_head(head: str, limits: Limits) -> Request:
     )
 
 
-def _check_request_line(line: str) -> tuple[str, str, str]:
+def _check_request_line(line: str, caches: Caches) -> tuple[str, str, str]:
     """Split a request line into method, target and version; remember it (bounded)."""
     match = _request_line_match(line)
     if match is None:
         _diagnose_request_line(line)
     parts: tuple[str, str, str] = match.groups()  # type: ignore[union-attr,assignment]
-    remember(_seen_request_lines, line, parts, _SEEN_REQUEST_LINES)
+    remember(caches.request_lines, line, parts, Caches.REQUEST_LINES)
     return parts
 
 

@@ -33,6 +33,7 @@ from .fields import parse_fields
 from .grammar import BARE_CR_RE, BARE_LF_RE, CHUNK_SIZE_LINE_RE, HEXDIG_RUN_RE
 from .head import parse_head
 from .limits import DEFAULT_LIMITS, Limits
+from .memo import Caches
 
 # Parser states.
 HEAD = "HEAD"
@@ -92,11 +93,16 @@ _HEAD_END = b"\r\n\r\n"
 
 
 class RequestParser:
-    """Incremental, validating parser for the requests on one connection."""
+    """Incremental, validating parser for the requests on one connection.
+
+    ``caches`` remembers what was checked before: a server passes its own to all its
+    connections' parsers; without one, the parser keeps a private one.
+    """
 
     __slots__ = (
         "_body_total",
         "_buf",
+        "_caches",
         "_chunk_left",
         "_direct",
         "_eof",
@@ -109,8 +115,9 @@ class RequestParser:
         "state",
     )
 
-    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, caches: Caches | None = None) -> None:
         self._limits = limits
+        self._caches = caches if caches is not None else Caches()
         self._buf = bytearray()
         # Body bytes fed while the buffer was empty, kept as given: a Content-Length
         # body then reaches the app without being copied through the buffer.
@@ -206,7 +213,7 @@ class RequestParser:
         self._scanned = 0
         self._leading = 0
         try:
-            request = parse_head(head, limits)
+            request = parse_head(head, limits, self._caches)
         except ProtocolError as error:
             raise self._earliest_head_error(head.encode("latin-1"), error) from None
         if request.chunked:
@@ -481,7 +488,7 @@ class RequestParser:
         if end + 4 > limit:
             raise BadRequest("trailer section too large")
         block = "\r\n" + buf[: end + 4].decode("latin-1")
-        trailers = parse_fields(block)
+        trailers = parse_fields(block, self._caches)
         if not FORBIDDEN_TRAILERS.isdisjoint(trailers):
             raise BadRequest("forbidden field in trailer section")
         del buf[: end + 4]

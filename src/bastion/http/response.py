@@ -13,7 +13,7 @@ import re
 
 from .errors import ResponseError
 from .grammar import STATUS_RE, TOKEN_RE, split_list
-from .memo import Bound, remember
+from .memo import Caches, remember
 
 # How the body of a response is delimited on the wire.
 NO_BODY = 0  # HEAD, 204, 304: the head is all there is
@@ -45,34 +45,6 @@ _status_match = STATUS_RE.fullmatch
 _BAD_VALUE_CHAR = re.compile("[\x00-\x08\x0a-\x1f\x7f\u0100-\U0010ffff]").search
 _digits_match = re.compile("[0-9]{1,19}").fullmatch
 
-# What was already checked (memo.remember: bounded in bytes, emptied when full).
-# Applications send the same names, headers, statuses and whole heads again and again,
-# and a dict lookup is cheaper than the checks.  Each memo's entries, and its bound:
-# - a valid name and its lower-case form: names up to 128, 512 x 256 = 128 KiB;
-_known_names: dict[str, str] = {}
-_KNOWN_NAMES = Bound(512, 256, lambda name, lower: 2 * len(name))
-# - a (name, value) header and its lower-case name: 1,024 x 2 KiB = 2 MiB;
-_checked_headers: dict[tuple[str, str], str] = {}
-_CHECKED_HEADERS = Bound(1024, 2048, lambda header, lower: 2 * len(header[0]) + len(header[1]))
-# - a status line: 64 x 128 = 8 KiB;
-_checked_statuses: dict[str, int] = {}
-_CHECKED_STATUSES = Bound(64, 128, lambda status, code: len(status))
-# - a whole head, by its status and headers: their text in the key, again in the head,
-#   the head's rendered lines (no shorter than the headers), and its renderings
-#   (render_head's results by request).  Status and lines up to 2 KiB:
-#   256 x (3 x 2 KiB + 8 renderings x 2.25 KiB) = 6 MiB.
-_HEAD_TEXT_MAX = 2048
-_RENDERINGS = Bound(
-    8,  # HEAD or not, HTTP/1.0 or 1.1, keep-alive or not
-    _HEAD_TEXT_MAX + 256,  # the lines, status line, framing, Server, Connection, the key
-    lambda key, parts: len(key[1]) + len(key[3] or "") + len(parts[0]) + len(parts[1]),
-)
-_checked_heads: dict[tuple[object, ...], ResponseHead] = {}
-_CHECKED_HEADS = Bound(
-    256,
-    3 * _HEAD_TEXT_MAX + _RENDERINGS.total,
-    lambda key, head: 3 * (len(head.status) + len(head.lines)) + _RENDERINGS.total,
-)
 # Names check_response acts on, besides checking them.
 _SPECIAL_NAMES = frozenset({"content-length", "connection", "date", "server"}) | (
     _FORBIDDEN_HOP_BY_HOP
@@ -129,51 +101,58 @@ class ResponseHead:
         self.rendered: dict[tuple[object, ...], tuple[str, str, int, bool]] | None = None
 
 
-def check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead:
+def check_response(
+    status: str, headers: list[tuple[str, str]], caches: Caches | None = None
+) -> ResponseHead:
     """Validate an application's status and headers; raise ``ResponseError`` if unsafe.
 
-    A status and header list seen before give back the same (read-only) ResponseHead.
+    What was checked before is remembered in ``caches`` (the server's; without one,
+    nothing is remembered between calls): a status and header list seen before give
+    back the same (read-only) ResponseHead.
     """
+    if caches is None:
+        caches = Caches()
+    heads = caches.response_heads
     key = known = None
     if type(headers) is list:
         try:
             key = (status, *headers)
-            known = _checked_heads.get(key)
+            known = heads.get(key)
         except TypeError:  # unhashable parts: the full check says why
             key = None
     if known is not None:
         return known
-    head = _check_response(status, headers)
+    head = _check_response(status, headers, caches)
     if key is not None:
         head.headers = tuple(head.headers)  # type: ignore[assignment]
         head.lines = _header_lines(head.headers)
-        if remember(_checked_heads, key, head, _CHECKED_HEADS):
+        if remember(heads, key, head, Caches.RESPONSE_HEADS):
             head.rendered = {}
     return head
 
 
-def _check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead:
+def _check_response(status: str, headers: list[tuple[str, str]], caches: Caches) -> ResponseHead:
     if type(headers) is not list:
         # PEP 3333 asks for a list; any other iterable is read once, as waitress does.
         try:
             headers = list(headers)
         except TypeError:
             raise ResponseError("response headers are not a list") from None
-    code = _checked_statuses.get(status) if type(status) is str else None
+    code = caches.statuses.get(status) if type(status) is str else None
     if code is None:
-        code = _check_status(status)
+        code = _check_status(status, caches)
     content_length = None
     close = False
     has_date = has_server = False
     kept = headers
-    checked = _checked_headers.get
+    checked = caches.response_headers.get
     for index, header in enumerate(headers):
         try:
             lower = checked(header)
         except TypeError:  # unhashable: not a (str, str) tuple
             lower = None
         if lower is None:
-            lower = _check_header(header)
+            lower = _check_header(header, caches)
         if lower in _SPECIAL_NAMES:
             if lower == "content-length":
                 if content_length is not None:
@@ -196,25 +175,25 @@ def _check_response(status: str, headers: list[tuple[str, str]]) -> ResponseHead
     return ResponseHead(status, code, kept, content_length, close, has_date, has_server)
 
 
-def _check_header(header: object) -> str:
+def _check_header(header: object, caches: Caches) -> str:
     """Validate one (name, value) header; return its lower-cased name, remembered."""
     if type(header) is not tuple or len(header) != 2:
         raise ResponseError("response header is not a (name, value) tuple")
     name, value = header
-    lower = _known_names.get(name) if type(name) is str else None
+    lower = caches.response_names.get(name) if type(name) is str else None
     if lower is None:
-        lower = _check_name(name)
+        lower = _check_name(name, caches)
     if type(value) is not str:
         raise ResponseError("response header value is not a str")
     if _BAD_VALUE_CHAR(value) is not None:
         raise ResponseError("control character or non-latin-1 text in response header")
     if lower == "content-length" and _digits_match(value) is None:
         raise ResponseError("invalid Content-Length from application")
-    remember(_checked_headers, header, lower, _CHECKED_HEADERS)
+    remember(caches.response_headers, header, lower, Caches.RESPONSE_HEADERS)
     return lower
 
 
-def _check_status(status: object) -> int:
+def _check_status(status: object, caches: Caches) -> int:
     if type(status) is not str or _status_match(status) is None:
         raise ResponseError("invalid status line from application")
     code = int(status[:3])
@@ -222,15 +201,15 @@ def _check_status(status: object) -> int:
         # An interim status (100 Continue, 101 Switching Protocols) sent as the final
         # response would leave client and server disagreeing on what comes next.
         raise ResponseError("informational (1xx) status from application")
-    remember(_checked_statuses, status, code, _CHECKED_STATUSES)
+    remember(caches.statuses, status, code, Caches.STATUSES)
     return code
 
 
-def _check_name(name: object) -> str:
+def _check_name(name: object, caches: Caches) -> str:
     if type(name) is not str or _token_match(name) is None:
         raise ResponseError("invalid response header name")
     lower = name.lower()
-    remember(_known_names, name, lower, _KNOWN_NAMES)
+    remember(caches.response_names, name, lower, Caches.RESPONSE_NAMES)
     return lower
 
 
@@ -260,7 +239,7 @@ def render_head(
         parts = memo.get(key)
         if parts is None:
             parts = _render(head, method, version, keep_alive, server, content_length)
-            remember(memo, key, parts, _RENDERINGS)
+            remember(memo, key, parts, Caches.RENDERINGS)
     before, after, framing, keep_alive = parts
     if date is not None and not head.has_date:
         text = before + "Date: " + date + "\r\n" + after

@@ -38,7 +38,6 @@ from ..http import (
     ProtocolError,
     Request,
     RequestParser,
-    http_date,
     render_error,
 )
 from ..proxy.protocol import ProxyProtocolError, parse_proxy_header
@@ -132,7 +131,7 @@ class Connection:
         self.peer: str | None = None
         # The address counted against max_connections_per_ip, if any.
         self.ip_key: str | None = None
-        self.parser = RequestParser(settings.limits)
+        self.parser = RequestParser(settings.limits, settings.caches)
         self.outq: OutputQueue | None = None
         self.body: SpillBuffer | None = None
         self.request: Request | None = None
@@ -336,7 +335,7 @@ class Connection:
         self.keep_alive = False
         response = render_error(
             status,
-            http_date(settings.clock()),
+            settings.date.format(settings.clock()),
             settings.ident,
             settings.retry_after if status == 503 else (),
         )

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..debug_guard import guard
 from ..exposure import bound_addresses
-from ..http import Request
+from ..http import Caches, Request
 from ..proxy.forwarded import plain_ip
 from ..proxy.policy import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
 from ..trusted_hosts import HostPolicy
@@ -25,6 +25,7 @@ from ..wsgi.environ import EnvironTemplate, NoAuthorizationTemplate
 from ..wsgi.filewrapper import FileWrapper
 from .buffers import SpillFiles
 from .connection import Connection
+from .dates import DateCache
 from .descriptors import EXHAUSTED
 from .listeners import Listener
 from .loop import READ, EventLoop
@@ -61,12 +62,14 @@ class Server:
         caller that imports the application after it; else ``open`` (or ``run``) does it.
         """
         self.config = config
-        self.settings = ConnectionSettings.from_config(config, clock)
+        # What was checked once (request heads, response headers, ...): this server's alone.
+        self.caches = Caches()
+        self.settings = ConnectionSettings.from_config(config, self.caches, DateCache(), clock)
         # Everything that can refuse the configuration comes before binding.
         self.handler = RequestHandler(
             app,
             proxy_policy=_proxy_policy(config),
-            host_policy=_host_policy(config),
+            host_policy=_host_policy(config, self.caches),
             watchdog=Watchdog.from_config(config),
             expose_tracebacks=config.expose_tracebacks,
         )
@@ -136,6 +139,7 @@ class Server:
                 server_software=config.ident,
                 file_wrapper=FileWrapper,
                 extra={PEER_KIND_KEY: "unix"} if listener.is_unix else None,
+                caches=self.caches,
             )
             for listener in self.listeners
         }
@@ -383,7 +387,7 @@ def _proxy_policy(config: Any) -> ProxyPolicy | None:
     )
 
 
-def _host_policy(config: Any) -> HostPolicy | None:
+def _host_policy(config: Any, caches: Caches) -> HostPolicy | None:
     """The trusted-hosts check, when allowed_hosts or allowed_ports asks for one."""
     if config.allowed_hosts is None and config.allowed_ports is None:
         return None
@@ -392,6 +396,7 @@ def _host_policy(config: Any) -> HostPolicy | None:
         config.allowed_ports,
         config.www_redirect,
         config.allowed_hosts_exempt_paths,
+        caches=caches,
     )
 
 

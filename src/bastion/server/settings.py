@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..http import Limits
+from ..http import Caches, Limits
+from .dates import DateCache
 
 # Request bodies are read in blocks at least this large: reading a 1 MiB upload
 # 8 KiB at a time costs four times the CPU of reading it in 256 KiB blocks.
@@ -42,8 +43,9 @@ class ConnectionSettings:
     connection too).  The allowances are mod_reqtimeout's: a head, a body or a response
     waiting on its client has a base timeout plus one second per ``*_min_rate`` bytes.
     ``retry_after`` is the header a 503 carries; ``ident`` the Server header (None: none);
-    ``clock`` gives the time for Date headers; ``proxy_protocol`` says a preamble comes
-    first on every connection.
+    ``clock`` gives the time for Date headers and ``date`` formats it; ``proxy_protocol``
+    says a preamble comes first on every connection.  ``caches`` (the server's memos) and
+    ``date`` are shared by every connection of one server and owned by it.
     """
 
     limits: Limits
@@ -61,10 +63,19 @@ class ConnectionSettings:
     retry_after: tuple[tuple[str, str], ...]
     ident: str | None
     clock: Callable[[], float]
+    date: DateCache
+    caches: Caches
     proxy_protocol: bool
 
     @classmethod
-    def from_config(cls, config: Any, clock: Callable[[], float] = time.time) -> ConnectionSettings:
+    def from_config(
+        cls,
+        config: Any,
+        caches: Caches | None = None,
+        date: DateCache | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> ConnectionSettings:
+        """The settings for ``config``; without ``caches`` or ``date``, fresh ones."""
         send_timeout = min(config.send_timeout, config.channel_timeout)
         return cls(
             limits=Limits(
@@ -95,5 +106,7 @@ class ConnectionSettings:
             retry_after=(("Retry-After", str(config.retry_after)),),
             ident=config.ident or None,
             clock=clock,
+            date=DateCache() if date is None else date,
+            caches=Caches() if caches is None else caches,
             proxy_protocol=bool(config.proxy_protocol),
         )

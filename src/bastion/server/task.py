@@ -20,7 +20,6 @@ from ..http import (
     ResponseHead,
     check_response,
     chunk,
-    http_date,
     render_error,
     render_head,
 )
@@ -83,7 +82,7 @@ class Exchange:
                 exc_info = None
         elif self.head is not None:
             raise AssertionError("start_response called a second time without exc_info")
-        self.head = check_response(status, headers)
+        self.head = check_response(status, headers, self.conn.settings.caches)
         return self.write
 
     def _send_head(self, first: bytes, computed_length: int | None = None) -> None:
@@ -98,7 +97,7 @@ class Exchange:
             request.method,
             request.version,
             self.keep_alive,
-            http_date(settings.clock()),
+            settings.date.format(settings.clock()),
             settings.ident,
             computed_length,
         )
@@ -342,4 +341,5 @@ def _send_file(exchange: Exchange, wrapper: FileWrapper, params: tuple[int, int,
 
 def _send_error(conn: Connection, status: int, detail: str | None = None) -> None:
     settings = conn.settings
-    conn.send(render_error(status, http_date(settings.clock()), settings.ident, detail=detail))
+    date = settings.date.format(settings.clock())
+    conn.send(render_error(status, date, settings.ident, detail=detail))

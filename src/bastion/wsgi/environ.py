@@ -20,32 +20,22 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from ..http.events import Request
-from ..http.memo import Bound, remember
+from ..http.memo import Caches, remember
 
 _SPECIAL_KEYS = {
     "content-type": "CONTENT_TYPE",
     "content-length": "CONTENT_LENGTH",
     "proxy": None,
 }
-# Keys already worked out, by header name.  A key is the name again with "HTTP_"
-# before it: names up to 125 characters, 1,024 x 256 = 256 KiB.
-_key_cache: dict[str, str | None] = {}
-_KEY_CACHE = Bound(1024, 256, lambda name, key: 2 * len(name) + 5)
 
 
 def environ_key(name: str) -> str | None:
     """The environ key for a lower-cased header name, or None when it is dropped."""
-    key = _key_cache.get(name, "")
-    if key != "":
-        return key
     if name in _SPECIAL_KEYS:
-        key = _SPECIAL_KEYS[name]
-    elif "_" in name:
-        key = None
-    else:
-        key = "HTTP_" + name.upper().replace("-", "_")
-    remember(_key_cache, name, key, _KEY_CACHE)
-    return key
+        return _SPECIAL_KEYS[name]
+    if "_" in name:
+        return None
+    return "HTTP_" + name.upper().replace("-", "_")
 
 
 def decode_path(path: str) -> str:
@@ -54,9 +44,13 @@ def decode_path(path: str) -> str:
 
 
 class EnvironTemplate:
-    """The keys shared by every request a listener serves."""
+    """The keys shared by every request a listener serves.
 
-    __slots__ = ("base", "url_prefix")
+    Keys already worked out, by header name, are remembered in ``caches.environ_keys``
+    (the server's; without one, the template keeps a private Caches).
+    """
+
+    __slots__ = ("base", "environ_keys", "url_prefix")
 
     def __init__(
         self,
@@ -69,8 +63,10 @@ class EnvironTemplate:
         file_wrapper: Any,
         errors: Any = None,
         extra: dict[str, Any] | None = None,
+        caches: Caches | None = None,
     ) -> None:
         self.url_prefix = url_prefix
+        self.environ_keys = (caches if caches is not None else Caches()).environ_keys
         self.base: dict[str, Any] = {
             "SERVER_NAME": server_name,
             "SERVER_PORT": server_port,
@@ -92,6 +88,7 @@ class EnvironTemplate:
         """A copy of this template whose requests have ``wsgi.url_scheme`` ``scheme``."""
         copy = object.__new__(EnvironTemplate)
         copy.url_prefix = self.url_prefix
+        copy.environ_keys = self.environ_keys
         copy.base = {**self.base, "wsgi.url_scheme": scheme}
         return copy
 
@@ -117,11 +114,12 @@ class EnvironTemplate:
         environ["REMOTE_ADDR"] = environ["REMOTE_HOST"] = remote_addr
         environ["REMOTE_PORT"] = remote_port
         environ["wsgi.input"] = body
-        cache = _key_cache
+        keys = self.environ_keys
         for name, value in request.headers.items():
-            key = cache.get(name, "")
+            key = keys.get(name, "")
             if key == "":
                 key = environ_key(name)
+                remember(keys, name, key, Caches.ENVIRON_KEYS)
             if key is not None:
                 environ[key] = value
         return environ

@@ -6,7 +6,8 @@ from email.utils import formatdate
 
 import pytest
 
-from bastion.http import dates, http_date
+from bastion.server import dates
+from bastion.server.dates import DateCache, http_date
 
 
 @pytest.mark.parametrize(
@@ -38,17 +39,25 @@ def test_rfc_example_text():
 
 
 def test_formatted_at_most_once_a_second(monkeypatch):
-    """Calls within one second reuse the text; the next second formats again."""
+    """A DateCache reuses the text within one second; the next second formats again."""
     calls = []
-    real = dates._format
 
     def counting(second: int) -> str:
         calls.append(second)
-        return real(second)
+        return formatdate(second, usegmt=True)
 
-    monkeypatch.setattr(dates, "_format", counting)
+    monkeypatch.setattr(dates, "http_date", counting)
+    cache = DateCache()
     base = 1_700_000_000
-    texts = {http_date(base + fraction / 10) for fraction in range(10)}
-    assert len(texts) == 1 and calls == [base]
-    http_date(base + 1.2)
+    texts = {cache.format(base + fraction / 10) for fraction in range(10)}
+    assert texts == {formatdate(base, usegmt=True)} and calls == [base]
+    cache.format(base + 1.2)
     assert calls == [base, base + 1]
+
+
+def test_each_cache_keeps_its_own_second():
+    """Two servers' caches share nothing: one's second never answers for the other."""
+    first, second = DateCache(), DateCache()
+    assert first.format(784111777.5) == "Sun, 06 Nov 1994 08:49:37 GMT"
+    assert second.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT"
+    assert first.format(784111777.9) == "Sun, 06 Nov 1994 08:49:37 GMT"
