@@ -12,7 +12,7 @@ import pytest
 from bastion.config import Config
 from bastion.config import sources as src
 from bastion.config.options import BY_NAME, OPTIONS
-from bastion.http.errors_out import REASONS, render_error
+from bastion.http.error_pages import REASONS, render_error
 from bastion.trusted_hosts import BAD_HOST
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "security.md"

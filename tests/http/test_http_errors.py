@@ -1,4 +1,4 @@
-"""The error hierarchy (issue item 4) and the fixed error responses (errors_out)."""
+"""The error hierarchy (issue item 4) and the fixed error responses (error_pages)."""
 
 from __future__ import annotations
 

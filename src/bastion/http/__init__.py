@@ -17,7 +17,7 @@ from .errors import (
     URITooLong,
     VersionNotSupported,
 )
-from .errors_out import REASONS, render_error
+from .error_pages import REASONS, render_error
 from .events import CONNECTION_CLOSED, END_OF_MESSAGE, NEED_DATA, Data, EndOfMessage, Request
 from .limits import DEFAULT_LIMITS, Limits
 from .memo import Caches

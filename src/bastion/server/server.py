@@ -32,7 +32,7 @@ from .loop import READ, EventLoop
 from .opening import Opened, open_server
 from .settings import ConnectionSettings
 from .states import IDLE, WORKER
-from .task import RequestHandler
+from .exchange import RequestHandler
 from .watchdog import Watchdog
 from .workers import WorkerPool
 
