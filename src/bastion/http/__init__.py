@@ -4,6 +4,7 @@ Bytes in, events out; response parts in, bytes out.  Nothing here touches a
 socket, a thread or the clock: time arrives as a parameter.
 """
 
+from .error_pages import REASONS, render_error
 from .errors import (
     BadRequest,
     ContentTooLarge,
@@ -17,7 +18,6 @@ from .errors import (
     URITooLong,
     VersionNotSupported,
 )
-from .error_pages import REASONS, render_error
 from .events import CONNECTION_CLOSED, END_OF_MESSAGE, NEED_DATA, Data, EndOfMessage, Request
 from .limits import DEFAULT_LIMITS, Limits
 from .memo import Caches

@@ -27,12 +27,12 @@ from .buffers import SpillFiles
 from .connection import Connection
 from .dates import DateCache
 from .descriptors import EXHAUSTED
+from .exchange import RequestHandler
 from .listeners import Listener
 from .loop import READ, EventLoop
 from .opening import Opened, open_server
 from .settings import ConnectionSettings
 from .states import IDLE, WORKER
-from .exchange import RequestHandler
 from .watchdog import Watchdog
 from .workers import WorkerPool
 
