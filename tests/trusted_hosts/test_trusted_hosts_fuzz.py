@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from bastion_testing import imported_modules
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -69,8 +70,9 @@ def test_allowed_hosts_parse_or_value_error(value):
         HostPolicy(patterns)
 
 
-def test_module_does_no_io():
-    path = Path(bastion.__file__).parent / "trusted_hosts.py"
-    names = imported_modules(path, "bastion", top_level=True)
+@pytest.mark.parametrize("module", ["policy.py", "middleware.py"])
+def test_module_does_no_io(module):
+    path = Path(bastion.__file__).parent / "hosts" / module
+    names = imported_modules(path, "bastion.hosts", top_level=True)
     assert "logging" in names
     assert not names & {"socket", "select", "selectors", "threading", "ssl", "time", "os"}

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .. import trusted_hosts
 from .._booleans import BOOL_ACCEPTS, parse_bool
+from ..hosts import policy as trusted_hosts
 from ..proxy import policy as proxy_headers
 
 _SIZE_SUFFIXES = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}

@@ -9,6 +9,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RequestTimeout
+from ..hosts.policy import BAD_HOST, HostPolicy, HostResponse
 from ..http import (
     CHUNKED,
     CLOSE_DELIMITED,
@@ -24,7 +25,6 @@ from ..http import (
     render_head,
 )
 from ..proxy.policy import KNOWN_PROXY_HEADERS, PEER_KIND_KEY, MalformedProxyHeader, ProxyPolicy
-from ..trusted_hosts import BAD_HOST, HostPolicy, HostResponse
 from ..wsgi.filewrapper import FileWrapper
 from ..wsgi.input import EMPTY_INPUT, ClientDisconnected
 

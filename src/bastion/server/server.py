@@ -17,10 +17,10 @@ from typing import Any
 
 from ..debug_guard import guard
 from ..exposure import bound_addresses
+from ..hosts.policy import HostPolicy
 from ..http import Caches, Request
 from ..proxy.forwarded import plain_ip
 from ..proxy.policy import PEER_KIND_KEY, ProxyPolicy, TrustedPeers
-from ..trusted_hosts import HostPolicy
 from ..wsgi.environ import EnvironTemplate, NoAuthorizationTemplate
 from ..wsgi.filewrapper import FileWrapper
 from .buffers import SpillFiles
