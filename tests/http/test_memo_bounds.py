@@ -77,10 +77,10 @@ def test_environ_keys_for_long_header_names_are_not_remembered(caches):
     memo = caches.environ_keys
     for n in flood():
         name = unique(n)
-        environ = template.build(request_with(name), "1.2.3.4", "1", None)
+        environ = template.build(request_with(name), "1.2.3.4", "1", None, 0)
         assert environ["HTTP_" + name.upper().replace("-", "_")] == "1"
     assert within(memo, Caches.ENVIRON_KEYS)
-    assert template.build(request_with("x-short"), "1.2.3.4", "1", None)["HTTP_X_SHORT"]
+    assert template.build(request_with("x-short"), "1.2.3.4", "1", None, 0)["HTTP_X_SHORT"]
     assert memo["x-short"] == "HTTP_X_SHORT"
 
 

@@ -31,3 +31,43 @@ def test_two_servers_remember_only_their_own_requests(serve_app):
     assert ("X-Server", "one.test") not in second.caches.response_headers
     assert second.caches.ipv6_literals == {"0:0::1": "[::1]"}
     assert first.caches.ipv6_literals == {}
+
+
+def test_remembered_requests_stay_as_parsed_through_the_whole_pipeline(serve_app, tmp_path):
+    """Nothing after the parser writes to a Request: a remembered one serves every repeat.
+
+    A buffered chunked body reaches the app sized (CONTENT_LENGTH, no Transfer-Encoding)
+    through the environ alone; proxy headers, the Host check and the access log read it.
+    """
+    seen = []
+
+    def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        te = "HTTP_TRANSFER_ENCODING" in environ
+        seen.append((environ.get("CONTENT_LENGTH"), te, environ["REMOTE_ADDR"]))
+        body = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    options = {
+        "trusted_proxy": "127.0.0.1",
+        "trusted_proxy_headers": "x-forwarded-for",
+        "allowed_hosts": "x",
+        "access_log": str(tmp_path / "access.log"),
+    }
+    head = (
+        b"POST /up HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.9.8.7\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    with serve_app(echo, **options) as running:
+        with running.wire() as wire:
+            for body in (b"5\r\nhello\r\n0\r\n\r\n", b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n"):
+                wire.send(head + body)
+                assert wire.read_response().status == 200
+        remembered = running.server.caches.request_heads[head.decode("latin-1")][1]
+    assert seen == [("5", False, "10.9.8.7"), ("7", False, "10.9.8.7")]
+    assert remembered.headers == {
+        "host": "x",
+        "x-forwarded-for": "10.9.8.7",
+        "transfer-encoding": "chunked",
+    }
+    assert remembered.chunked and remembered.content_length == 0

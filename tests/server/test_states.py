@@ -51,7 +51,7 @@ class Host:
     def template_for(self, listener, ssl):
         return None
 
-    def submit(self, conn, request, body) -> bool:
+    def submit(self, conn, request, body, body_length) -> bool:
         if self._shedding:
             return False
         self.submitted.append((request.path, conn.state))

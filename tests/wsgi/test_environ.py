@@ -48,7 +48,8 @@ def template(**overrides) -> EnvironTemplate:
 
 def build(raw: bytes, body=None, **overrides) -> dict:
     body = io.BytesIO(b"") if body is None else body
-    return template(**overrides).build(parse(raw), "10.1.2.3", "50123", body)
+    length = len(body.getbuffer())
+    return template(**overrides).build(parse(raw), "10.1.2.3", "50123", body, length)
 
 
 def test_all_required_keys_and_types():
@@ -101,7 +102,7 @@ def test_http10_protocol():
 def test_errors_stream_can_be_given():
     errors = io.StringIO()
     env = template(errors=errors).build(
-        parse(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"), "1.2.3.4", "1", None
+        parse(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"), "1.2.3.4", "1", None, 0
     )
     assert env["wsgi.errors"] is errors
 
@@ -198,7 +199,7 @@ def test_credentials_reach_the_app_by_default():
 def test_a_template_without_authorization_drops_both_credentials_only():
     """pass_authorization off (mod_wsgi's WSGIPassAuthorization Off)."""
     hiding = NoAuthorizationTemplate(**OPTIONS)
-    env = hiding.build(parse(CREDENTIALS), "10.1.2.3", "50123", io.BytesIO(b""))
+    env = hiding.build(parse(CREDENTIALS), "10.1.2.3", "50123", io.BytesIO(b""), 0)
     assert "HTTP_AUTHORIZATION" not in env
     assert "HTTP_PROXY_AUTHORIZATION" not in env
     assert env["HTTP_X_A"] == "1" and env["HTTP_HOST"] == "h"
@@ -212,14 +213,30 @@ def test_a_template_without_authorization_drops_both_credentials_only():
 def test_each_build_is_a_new_dict_and_leaves_the_template_alone():
     tmpl = template()
     request = parse(b"GET /one HTTP/1.1\r\nHost: h\r\n\r\n")
-    first = tmpl.build(request, "1.1.1.1", "1", None)
+    first = tmpl.build(request, "1.1.1.1", "1", None, 0)
     first["PATH_INFO"] = "/mutated"
     first["extra"] = 1
-    second = tmpl.build(request, "1.1.1.1", "1", None)
+    second = tmpl.build(request, "1.1.1.1", "1", None, 0)
     assert second is not first
     assert second["PATH_INFO"] == "/one"
     assert "extra" not in second
     assert "PATH_INFO" not in tmpl.base
+
+
+def test_a_buffered_chunked_body_is_given_as_a_sized_one():
+    """As under waitress: CONTENT_LENGTH is the decoded length, no Transfer-Encoding.
+
+    The request itself is left as parsed: a remembered head is shared.
+    """
+    request = parse(
+        b"POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    )
+    env = template().build(request, "1.2.3.4", "1", io.BytesIO(b"hello"), 5)
+    assert env["CONTENT_LENGTH"] == "5"
+    assert "HTTP_TRANSFER_ENCODING" not in env
+    assert request.headers == {"host": "h", "transfer-encoding": "chunked"}
+    empty = template().build(request, "1.2.3.4", "1", io.BytesIO(b""), 0)
+    assert empty["CONTENT_LENGTH"] == "0"
 
 
 def test_templates_share_the_environ_keys_of_the_caches_they_are_given():
@@ -227,7 +244,7 @@ def test_templates_share_the_environ_keys_of_the_caches_they_are_given():
     first, second = template(caches=caches), template(caches=caches)
     assert first.environ_keys is second.environ_keys is caches.environ_keys
     assert first.with_url_scheme("https").environ_keys is caches.environ_keys
-    first.build(parse(b"GET / HTTP/1.1\r\nHost: h\r\nX-Seen: 1\r\n\r\n"), "1", "1", None)
+    first.build(parse(b"GET / HTTP/1.1\r\nHost: h\r\nX-Seen: 1\r\n\r\n"), "1", "1", None, 0)
     assert caches.environ_keys["x-seen"] == "HTTP_X_SEEN"
     assert template().environ_keys is not caches.environ_keys  # a private one
 

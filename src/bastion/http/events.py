@@ -15,6 +15,9 @@ class Request:
     HTTP/1.1 client sent ``Expect: 100-continue`` with a body and waits for the
     interim response before sending it.  ``scheme`` is the scheme of an
     absolute-form target, else None.
+
+    Read-only, ``headers`` included: a head met again gives the very Request it gave
+    before, to whichever connection and thread sent it.
     """
 
     __slots__ = (
@@ -56,22 +59,6 @@ class Request:
         self.keep_alive = keep_alive
         self.expect_continue = expect_continue
         self.scheme = scheme
-
-    def copy(self) -> Request:
-        """An equal request with its own ``headers`` dict."""
-        return Request(
-            self.method,
-            self.target,
-            self.path,
-            self.query,
-            self.version,
-            self.headers.copy(),
-            self.content_length,
-            self.chunked,
-            self.keep_alive,
-            self.expect_continue,
-            self.scheme,
-        )
 
     @property
     def has_body(self) -> bool:

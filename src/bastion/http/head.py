@@ -37,16 +37,15 @@ _content_length_match = CONTENT_LENGTH_RE.fullmatch
 def parse_head(head: str, limits: Limits, caches: Caches) -> Request:
     """Validate ``head`` and return the ``Request`` it describes.
 
-    A head already parsed under the same ``limits`` gives a copy of the Request it gave
-    before (``caches.request_heads``), so nothing done to one request reaches another.
-    Raises a ``ProtocolError`` subclass carrying the status to answer with.
+    A head already parsed under the same ``limits`` gives the very Request it gave
+    before (``caches.request_heads``): requests are read-only.  Raises a
+    ``ProtocolError`` subclass carrying the status to answer with.
     """
     seen = caches.request_heads.get(head)
     if seen is not None and seen[0] is limits:
-        return seen[1].copy()
+        return seen[1]
     request = _parse_head(head, limits, caches)
-    if 4 * len(head) <= Caches.REQUEST_HEADS.entry_size:  # spares copying a head refused
-        remember(caches.request_heads, head, (limits, request.copy()), Caches.REQUEST_HEADS)
+    remember(caches.request_heads, head, (limits, request), Caches.REQUEST_HEADS)
     return request
 
 

@@ -8,8 +8,9 @@ way in, and keeps it within its ``Bound``: at most ``entries`` entries, each at 
 larger entry is not remembered, and a full memo is emptied and fills again with what is
 current, so odd or hostile values can neither grow it nor freeze it.
 
-``Caches`` holds every memo one server keeps, each with its bound: the server builds
-one and hands it to what it builds, so no memo is shared through a module.
+``Caches`` holds the memos a server's parsers, environ templates and policies share, each
+with its bound: the server builds one and hands it to what it builds, so no memo is
+shared through a module.  (A ``TrustedPeers`` keeps its own memo, bounded likewise.)
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Caches:
     ``get`` or ``in`` and changed with ``remember`` (a set, and a clear when full), never
     iterated, and a dict does each of those as one step (under the GIL, or its own lock
     without one).  A value, once stored, is never changed: tuples of text, a ``Request``
-    of which a hit hands out a copy, a ``ResponseHead`` complete before it is stored but
+    nobody writes to after parsing, a ``ResponseHead`` complete before it is stored but
     for ``rendered``, itself a bounded memo set right after (a head read before then is
     rendered without one).  So a reader gets a whole entry or none; racing stores of the
     same key store equal values; and a racing clear only loses entries, checked again on

@@ -443,6 +443,8 @@ def _apply(environ: dict[str, Any], found: Mapping[str, Any]) -> None:
 # -- waitress's API ----------------------------------------------------------------------------
 
 
+# The one module-level memo left, and no server's: only waitress's free function below
+# uses it.  What it holds is immutable (compiled policies), and lru_cache is thread-safe.
 @functools.lru_cache(maxsize=64)
 def _any_peer_policy(count: int, headers: frozenset[str], logger: logging.Logger) -> ProxyPolicy:
     return ProxyPolicy(TrustedPeers(("*",)), headers, count, logger=logger)

@@ -65,8 +65,9 @@ class ConnectionHost(Protocol):
     spill_files: SpillFiles
     stopping: bool
 
-    def submit(self, conn: Connection, request: Request, body: Any) -> bool:
-        """Queue ``request`` on ``conn`` for a worker; False when load shedding refuses it."""
+    def submit(self, conn: Connection, request: Request, body: Any, body_length: int) -> bool:
+        """Queue ``request`` (``body_length`` bytes of ``body``) on ``conn`` for a worker;
+        False when load shedding refuses it."""
 
     def refused(self, conn: Connection, status: int, size: int) -> None:
         """The connection answered ``status`` itself (``size`` bytes): the access log."""
@@ -255,7 +256,7 @@ class Connection:
                 request: Request = event  # type: ignore[assignment]
                 if not request.content_length and not request.chunked:  # no body
                     parser.next_event()  # the EndOfMessage of a body-less request
-                    self.dispatch(request, EMPTY_INPUT)
+                    self.dispatch(request, EMPTY_INPUT, 0)
                     return
                 if request.expect_continue and not parser.buffered and not self._send_continue():
                     return
@@ -278,13 +279,8 @@ class Connection:
             else:  # EndOfMessage of a buffered body
                 request, body = self.request, self.body
                 self.request = self.body = None
-                if request.chunked:  # type: ignore[union-attr]
-                    # The app sees a buffered chunked body as a sized one, as under
-                    # waitress: CONTENT_LENGTH is the decoded length.
-                    headers = request.headers  # type: ignore[union-attr]
-                    del headers["transfer-encoding"]
-                    headers["content-length"] = str(len(body))  # type: ignore[arg-type]
-                self.dispatch(request, body.as_input())  # type: ignore[union-attr]
+                length = len(body)  # type: ignore[arg-type]
+                self.dispatch(request, body.as_input(), length)  # type: ignore[arg-type,union-attr]
                 return
 
     def _send_continue(self) -> bool:
@@ -310,13 +306,14 @@ class Connection:
         if self.state == BODY:
             self.advance()
 
-    def dispatch(self, request: Request, body: Any) -> None:
-        """Hand the connection to a worker for ``request`` (or answer 503 when shedding)."""
+    def dispatch(self, request: Request, body: Any, body_length: int) -> None:
+        """Hand the connection to a worker for ``request``, whose body is ``body_length``
+        bytes (or answer 503 when shedding)."""
         state = self.state
         if state not in _TO_WORKER:  # states.TRANSITIONS, inlined on the hot path
             raise refuse(state, WORKER)
         self.state = WORKER
-        if not self.host.submit(self, request, body):
+        if not self.host.submit(self, request, body, body_length):
             self.state = state  # it never left the loop
             close = getattr(body, "close", None)
             if close is not None:

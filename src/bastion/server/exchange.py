@@ -189,17 +189,17 @@ class RequestHandler:
         self.access_log = access_log
         self.expose_tracebacks = expose_tracebacks
 
-    def run(self, conn: Connection, request: Request, body: Any) -> None:
+    def run(self, conn: Connection, request: Request, body: Any, body_length: int) -> None:
         """Worker entry point: serve ``request`` on ``conn``, then hand the connection back."""
         exchange = Exchange(conn, request)
         watchdog = self.watchdog
         try:
             if watchdog is None:
-                self._serve(conn, request, body, exchange)
+                self._serve(conn, request, body, body_length, exchange)
             else:
                 watchdog.begin(request.method, request.path)
                 try:
-                    self._serve(conn, request, body, exchange)
+                    self._serve(conn, request, body, body_length, exchange)
                 finally:
                     watchdog.end()
         except (ClientDisconnected, RequestTimeout):
@@ -228,9 +228,13 @@ class RequestHandler:
         if self.access_log is not None:
             self.access_log.log_refused(conn, status, size)
 
-    def _serve(self, conn: Connection, request: Request, body: Any, exchange: Exchange) -> None:
+    def _serve(
+        self, conn: Connection, request: Request, body: Any, body_length: int, exchange: Exchange
+    ) -> None:
         """Run the app for one request and answer it; errors become 500s or a closed connection."""
-        environ = conn.template.build(request, conn.remote_addr, conn.remote_port, body)
+        environ = conn.template.build(
+            request, conn.remote_addr, conn.remote_port, body, body_length
+        )
         if conn.peer is not None:
             environ[PEER_KIND_KEY] = conn.peer
         policy = self.proxy_policy

@@ -162,12 +162,12 @@ class Server:
             return self.templates[listener]
         return self.scheme_templates[listener, ssl]
 
-    def submit(self, conn: Connection, request: Request, body: Any) -> bool:
+    def submit(self, conn: Connection, request: Request, body: Any, body_length: int) -> bool:
         """Queue ``request`` on ``conn`` for a worker (loop thread); False, queueing nothing,
         when max_queued_requests already wait (load shedding: the connection answers 503)."""
         if self.queued_requests() >= self.max_queued:
             return False
-        self._put_job((self._run_request, (conn, request, body)))
+        self._put_job((self._run_request, (conn, request, body, body_length)))
         return True
 
     def refused(self, conn: Connection, status: int, size: int) -> None:

@@ -9,6 +9,8 @@ Header fields become ``HTTP_*`` keys, except:
   same rule as nginx's underscores_in_headers off and waitress);
 - ``Proxy`` is dropped, so no HTTP_PROXY reaches the app (httpoxy, CVE-2016-5385);
 - Content-Type and Content-Length become CONTENT_TYPE and CONTENT_LENGTH;
+- a chunked body, read in full before the app runs, is given as a sized one (as under
+  waitress): CONTENT_LENGTH is its decoded length, and no HTTP_TRANSFER_ENCODING;
 - with pass_authorization off, Authorization and Proxy-Authorization are dropped
   (``NoAuthorizationTemplate``).
 """
@@ -93,9 +95,12 @@ class EnvironTemplate:
         return copy
 
     def build(
-        self, request: Request, remote_addr: str, remote_port: str, body: Any
+        self, request: Request, remote_addr: str, remote_port: str, body: Any, body_length: int
     ) -> dict[str, Any]:
-        """Return a new environ for ``request`` from a peer, with ``body`` as wsgi.input."""
+        """Return a new environ for ``request`` from a peer, with ``body`` as wsgi.input.
+
+        ``body_length`` is the length of the body read: a chunked one's CONTENT_LENGTH.
+        """
         environ = self.base.copy()
         path = request.path
         if "%" in path:
@@ -122,6 +127,9 @@ class EnvironTemplate:
                 remember(keys, name, key, Caches.ENVIRON_KEYS)
             if key is not None:
                 environ[key] = value
+        if request.chunked:
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ["CONTENT_LENGTH"] = str(body_length)
         return environ
 
 
@@ -136,9 +144,9 @@ class NoAuthorizationTemplate(EnvironTemplate):
     __slots__ = ()
 
     def build(
-        self, request: Request, remote_addr: str, remote_port: str, body: Any
+        self, request: Request, remote_addr: str, remote_port: str, body: Any, body_length: int
     ) -> dict[str, Any]:
-        environ = super().build(request, remote_addr, remote_port, body)
+        environ = super().build(request, remote_addr, remote_port, body, body_length)
         environ.pop("HTTP_AUTHORIZATION", None)
         environ.pop("HTTP_PROXY_AUTHORIZATION", None)
         return environ
