@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: system packages the integration tests
-# drive, the Python test dependencies, lint, then pytest.  Safe to re-run.
+# drive, the Python test dependencies (into .venv), lint, then pytest.  Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +19,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-PYTHON=${PYTHON:-python3}
-"$PYTHON" -m pip install -q --disable-pip-version-check -e '.[test]'
-"$PYTHON" -m ruff check src tests bench
-"$PYTHON" -m ruff format --check src tests bench
-"$PYTHON" -m pytest "$@"
+# The Python side goes into the checkout's own .venv (scripts/venv.sh), never the system's.
+source scripts/venv.sh
+"$VENV_PYTHON" -m pip install -q --disable-pip-version-check -e '.[test]'
+"$VENV_PYTHON" -m ruff check src tests bench
+"$VENV_PYTHON" -m ruff format --check src tests bench
+"$VENV_PYTHON" -m pytest "$@"
