@@ -193,7 +193,7 @@ def free_privileged_port() -> int:
 # cannot read (here: under /root), so it starts as root, imports bastion, then switches.
 AS_USER = """\
 import encodings.idna, grp, locale, os, pwd, sys  # imported late by socket, argparse, bastion
-import bastion.cli, bastion.process.privileges, bastion.server
+import bastion.check, bastion.cli, bastion.process.privileges, bastion.server
 uid, gid = int(sys.argv[1]), int(sys.argv[2])
 os.setgroups([gid])
 os.setgid(gid)
