@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import importlib.metadata
+import os
 import socket
 import sys
 
@@ -109,10 +110,30 @@ def test_unknown_flag_exits_2(capsys):
     assert "unrecognized arguments: --no-such-flag" in capsys.readouterr().err
 
 
-def test_bad_environment_variable_exits_2(tmp_path):
-    result = run_cli("--print-config", cwd=tmp_path, env=clean_env(BASTION_THREDS="3"))
-    assert result.returncode == 2
-    assert "BASTION_THREDS" in result.stderr and "did you mean 'BASTION_THREADS'" in result.stderr
+def test_unknown_environment_variable_warns_and_does_not_stop(tmp_path):
+    """Issue 11 item 3: BASTION_SSH_KEY is someone else's; bastion says so and goes on."""
+    env = clean_env(BASTION_SSH_KEY="/root/.ssh/id", BASTION_THREAD="3")
+    result = run_cli("--print-config", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "ignoring environment variable BASTION_SSH_KEY" in result.stderr
+    assert "BASTION_THREAD:" in result.stderr
+    assert "did you mean 'BASTION_THREADS'" in result.stderr
+    assert "threads = 4" in result.stdout
+
+
+def test_environment_reaches_the_command(tmp_path):
+    result = run_cli("--print-config", cwd=tmp_path, env=clean_env(BASTION_THREADS="7"))
+    assert result.returncode == 0, result.stderr
+    assert "threads = 7" in result.stdout and "env BASTION_THREADS" in result.stdout
+
+
+@pytest.mark.skipif(os.name == "nt", reason="accounts are Unix-only")
+def test_no_such_user_names_the_environment_variable(tmp_path):
+    env = clean_env(BASTION_USER="nosuchuser-bastion")
+    result = run_cli("--listen", "127.0.0.1:0", cwd=tmp_path, env=env)
+    assert result.returncode != 0
+    assert "no such user 'nosuchuser-bastion'" in result.stderr
+    assert "BASTION_USER" in result.stderr
 
 
 def test_unknown_config_file_key_exits_2(tmp_path, capsys):

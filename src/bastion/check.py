@@ -21,7 +21,7 @@ from typing import Any
 
 from .config.options import BY_NAME
 from .debug_guard import RISK, debug_reasons, exposure, remedy
-from .errors import ConfigError
+from .errors import ConfigError, with_source
 from .exposure import Address, planned_addresses, reachable
 from .process.privileges import Identity, serving_identity
 
@@ -119,12 +119,12 @@ def survey(config: Any, app: Any, app_name: str | None) -> tuple[Deployment, lis
         try:
             identity = serving_identity(config)
         except ConfigError as error:
-            problems.append(start_fails(str(error)))
+            problems.append(start_fails(with_source(error, getattr(config, "sources", {}))))
     addresses: list[Address] = []
     try:
         addresses = planned_addresses(config)
     except ConfigError as error:
-        problems.append(start_fails(str(error)))
+        problems.append(start_fails(with_source(error, getattr(config, "sources", {}))))
     deployment = Deployment(
         config=config,
         app=app,

@@ -28,7 +28,7 @@ from .config import Config
 from .config import sources as src
 from .config.model import render_value
 from .config.options import CLI, OPTIONS, SECTIONS, Option
-from .errors import ConfigError
+from .errors import ConfigError, with_source
 
 DEMO_APP = "bastion.demo:app"
 
@@ -179,18 +179,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         namespace = parser.parse_args(args[1:] if checking else args)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 2
+    _ensure_logging()  # so that the environment's warnings show as bastion's
     try:
         config = load_config(namespace)
     except ConfigError as error:
         parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        print(f"{parser.prog}: error: {with_source(error, {})}", file=sys.stderr)
         return 2
     if checking:
         return _check(namespace.app, namespace.call, config, namespace.format)
     if namespace.print_config:
         sys.stdout.write(config.describe())
         return 0
-    _ensure_logging()
     try:
         return _serve(namespace.app, namespace.call, config)
     except KeyboardInterrupt:
@@ -207,10 +207,10 @@ def _serve(app_name: str | None, call: bool, config: Config) -> int:
     try:
         opened = open_server(config)
     except PrivilegeError as error:
-        print(f"bastion: error: {error}", file=sys.stderr)
+        print(f"bastion: error: {with_source(error, config.sources)}", file=sys.stderr)
         return 1
     except ConfigError as error:
-        print(f"bastion: error: {error}", file=sys.stderr)
+        print(f"bastion: error: {with_source(error, config.sources)}", file=sys.stderr)
         return 2
     except OSError as error:
         print(f"bastion: error: cannot listen: {error}", file=sys.stderr)
@@ -231,7 +231,7 @@ def _serve(app_name: str | None, call: bool, config: Config) -> int:
         server = Server(app, config, opened)
     except ConfigError as error:
         opened.close()
-        print(f"bastion: error: {error}", file=sys.stderr)
+        print(f"bastion: error: {with_source(error, config.sources)}", file=sys.stderr)
         return 2
     try:
         server.run()
@@ -249,7 +249,7 @@ def _check(app_name: str | None, call: bool, config: Config, report: str) -> int
     try:
         prepare_process(config)  # working_directory and umask, as at a start; nothing bound
     except ConfigError as error:
-        problems.append(start_fails(str(error)))
+        problems.append(start_fails(with_source(error, config.sources)))
     app = None
     if app_name is not None:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class BastionError(Exception):
     """Root of every exception bastion raises on purpose."""
@@ -18,6 +20,19 @@ class ConfigError(BastionError, ValueError):
         super().__init__(message)
         self.option = option
         self.source = source
+
+
+def with_source(error: ConfigError, sources: Mapping[str, str]) -> str:
+    """``error``'s message, followed by where its option's value came from when it says not.
+
+    Errors raised at start-up (privileges' "no such user", say) know the option, not who set
+    it; ``sources`` (a ``Config``'s) does: ``user: no such user 'x' (set by env BASTION_USER)``.
+    """
+    message = str(error)
+    source = error.source or sources.get(error.option or "")
+    if not source or source == "default" or source in message:
+        return message
+    return f"{message} (set by {source})"
 
 
 class RequestTimeout(BaseException):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -34,30 +35,53 @@ def test_env_layer_reads_bastion_variables_only():
     assert layer.origin("threads") == "env BASTION_THREADS"
 
 
-def test_unknown_bastion_variable_is_an_error_with_a_suggestion():
-    with pytest.raises(ConfigError) as info:
-        src.from_env({"BASTION_THREAD": "8"})
-    assert "BASTION_THREAD" in str(info.value)
-    assert "did you mean 'BASTION_THREADS'?" in str(info.value)
+def test_unknown_bastion_variable_is_a_warning_with_a_suggestion(caplog):
+    with caplog.at_level(logging.WARNING, logger="bastion"):
+        layer = src.from_env({"BASTION_THREAD": "8", "BASTION_IDENT": "x"})
+    assert layer.values == {"ident": "x"}
+    [record] = caplog.records
+    assert record.levelname == "WARNING" and record.name == "bastion.config"
+    message = record.getMessage()
+    assert "BASTION_THREAD" in message
+    assert "did you mean 'BASTION_THREADS'?" in message
 
 
-def test_sockets_cannot_come_from_the_environment():
-    with pytest.raises(ConfigError, match="only from Python"):
-        src.from_env({"BASTION_SOCKETS": "3"})
+def test_unrelated_bastion_variable_is_a_warning_naming_it(caplog):
+    with caplog.at_level(logging.WARNING, logger="bastion"):
+        layer = src.from_env({"BASTION_SSH_KEY": "/root/.ssh/id"})
+    assert layer.values == {}
+    assert "BASTION_SSH_KEY: it names no bastion option" in caplog.text
 
 
-def test_env_overrides_defaults_and_keywords_override_env(monkeypatch):
+def test_sockets_cannot_come_from_the_environment(caplog):
+    with caplog.at_level(logging.WARNING, logger="bastion"):
+        assert src.from_env({"BASTION_SOCKETS": "3"}).values == {}
+    assert "BASTION_SOCKETS: option 'sockets' can only be set from Python" in caplog.text
+
+
+def test_serve_and_from_kwargs_read_no_environment(monkeypatch, caplog):
+    """Issue 11 item 3: serve(), PasteDeploy and Config.from_kwargs take keywords only."""
     monkeypatch.setenv("BASTION_THREADS", "6")
-    monkeypatch.setenv("BASTION_IDENT", "from-env")
-    config = Config.from_kwargs(ident="from-kwargs")
-    assert config.threads == 6 and config.sources["threads"] == "env BASTION_THREADS"
+    monkeypatch.setenv("BASTION_SSH_KEY", "/root/.ssh/id")  # no warning either: not read
+    with caplog.at_level(logging.WARNING, logger="bastion"):
+        config = Config.from_kwargs(ident="from-kwargs")
+    assert not caplog.records
+    assert config.threads == 4 and config.sources["threads"] == "default"
     assert config.ident == "from-kwargs" and config.sources["ident"] == "argument"
+
+
+def test_the_command_honours_the_environment(monkeypatch):
+    monkeypatch.setenv("BASTION_THREADS", "6")
+    config = load_config(build_parser().parse_args([]))
+    assert config.threads == 6 and config.sources["threads"] == "env BASTION_THREADS"
+    config = load_config(build_parser().parse_args(["--threads", "3"]))
+    assert config.threads == 3 and config.sources["threads"] == "flag --threads"
 
 
 def test_ill_typed_env_value_names_the_variable(monkeypatch):
     monkeypatch.setenv("BASTION_EXPOSE_TRACEBACKS", "sometimes")
     with pytest.raises(ConfigError) as info:
-        Config.from_kwargs()
+        load_config(build_parser().parse_args([]))
     assert "expose_tracebacks (env BASTION_EXPOSE_TRACEBACKS)" in str(info.value)
     assert "true/false" in str(info.value)
 
@@ -172,4 +196,4 @@ def test_pass_authorization_comes_from_every_source(toml_file, monkeypatch):
     path = toml_file("pass_authorization = false\n")
     assert Config.from_layers([src.from_file(path)]).pass_authorization is False
     monkeypatch.setenv("BASTION_PASS_AUTHORIZATION", "off")
-    assert Config.from_kwargs().pass_authorization is False
+    assert load_config(build_parser().parse_args([])).pass_authorization is False

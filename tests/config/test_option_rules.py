@@ -128,7 +128,11 @@ def test_the_command_line_refuses(tmp_path, mode, options, option, message):
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     prog = "bastion check" if mode == "check" else "bastion"
-    assert result.stderr.splitlines()[-1] == f"{prog}: error: {message}"
+    line = result.stderr.splitlines()[-1]
+    # The command adds the flag that set the value, when the message does not say it already.
+    source = f"flag {BY_NAME[option].cli_flag}"
+    expected = message if source in message else f"{message} (set by {source})"
+    assert line == f"{prog}: error: {expected}"
 
 
 def test_print_config_shows_what_a_start_would_use(tmp_path):

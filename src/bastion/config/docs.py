@@ -26,8 +26,12 @@ With PasteDeploy, options are keys of the server section, as for waitress:
 `[server:main]`, `use = egg:bastion`, `threads = 8`.
 
 Precedence for the `bastion` command: command line > environment > config file > default.
-For `serve()` (and PasteDeploy): keyword arguments > environment > default.
-An unknown name is an error in every source, and so is a value the option does not accept.
+For `serve()` (and PasteDeploy): keyword arguments > default; like waitress's, `serve()`
+reads no environment variable: `BASTION_*` variables are the `bastion` command's.
+An unknown name is an error for a keyword, flag or file key, with a "did you mean"; an
+unknown `BASTION_*` variable (other programs share the prefix) is only a warning, with the
+same suggestion. A value the option does not accept is an error naming its source: the
+flag (`--threads`), the variable (`BASTION_THREADS`) or the file.
 `bastion --print-config` shows every effective value and where it came from.
 
 host/port, listen, unix_socket and sockets are alternative ways to say where to listen:

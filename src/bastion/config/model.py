@@ -53,8 +53,12 @@ class Config:
 
     @classmethod
     def from_kwargs(cls, **options: Any) -> Config:
-        """The configuration for ``serve(app, **options)``: keywords > ``BASTION_*`` > default."""
-        return cls.from_layers([src.from_kwargs(options), src.from_env()])
+        """The configuration for ``serve(app, **options)``: keywords > default.
+
+        No environment is read (as waitress's ``serve()``); ``BASTION_*`` variables are the
+        ``bastion`` command's (``bastion.cli.load_config``).
+        """
+        return cls.from_layers([src.from_kwargs(options)])
 
     @classmethod
     def from_layers(cls, layers: Iterable[src.Layer]) -> Config:

@@ -3,13 +3,16 @@ a TOML file, the command line.  Each source becomes a ``Layer`` of raw (unconver
 ``merge`` picks, option by option, the value of the highest-precedence layer that sets it.
 
 Precedence: command line > environment > file > default for the ``bastion`` command;
-keywords > environment > default for ``serve()``.  An unknown name is an error in every
-source, with a "did you mean" for near misses.
+keywords > default for ``serve()``, which reads no environment (as waitress's).  An unknown
+name is an error in keywords, flags and files; an unknown ``BASTION_*`` variable is only a
+logged warning (other programs' variables share the prefix).  Both say "did you mean" for near
+misses, through ``suggest``.
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +22,8 @@ from ..errors import ConfigError
 from .options import ALIASES, BY_ENV, BY_NAME, CLI, ENV, FILE, KWARGS, Option
 
 DEFAULT = "default"
+
+logger = logging.getLogger("bastion.config")
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,11 @@ def from_kwargs(kwargs: Mapping[str, Any]) -> Layer:
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Layer:
-    """The layer of ``BASTION_<OPTION>`` environment variables; other ``BASTION_*`` names fail."""
+    """The layer of ``BASTION_<OPTION>`` environment variables (the ``bastion`` command's).
+
+    A ``BASTION_*`` name that sets no option is skipped with a warning naming it, logged
+    through the ``bastion.config`` logger (shown on stderr even before logging is set up).
+    """
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
@@ -85,13 +94,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> Layer:
         if option is None:
             name = var[len("BASTION_") :].lower()
             if name in BY_NAME:
-                _lookup(name, ENV, f"environment variable {var}")
-            raise ConfigError(
-                f"unknown environment variable {var}: it names no bastion option"
-                f"{suggest(var, BY_ENV)}",
-                option=name,
-                source=f"env {var}",
-            )
+                why = f"option {name!r} can only be set from Python (serve() or Config)"
+            else:
+                why = f"it names no bastion option{suggest(var, BY_ENV)}"
+            logger.warning("ignoring environment variable %s: %s", var, why)
+            continue
         values[option.name] = value
         origins[option.name] = f"env {var}"
     return Layer(ENV, values, origins)
