@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 
 import pytest
 
@@ -121,3 +123,171 @@ def test_the_client_address_is_the_one_trusted_proxy_headers_give(serve_app, tmp
     with serve_app(app, access_log=str(target), **options) as server:
         server.request(b"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n")
     assert target.read_text(encoding="utf-8").startswith("203.0.113.9 - - [")
+
+
+# -- the status and body bytes actually sent, on every path that answers -------------------
+
+FORMATS = pytest.mark.parametrize("fmt", ["combined", "json"])
+
+
+def logged(path, fmt):
+    """(status, body bytes) of each line of the log at ``path``, in either format."""
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if fmt == "json":
+            record = json.loads(line)
+            entries.append((record["status"], record["bytes"]))
+        else:
+            match = COMBINED.match(line)
+            assert match, line
+            entries.append(
+                (int(match["status"]), 0 if match["size"] == "-" else int(match["size"]))
+            )
+    return entries
+
+
+def serve_logged(serve_app, tmp_path, fmt, wsgi_app, **options):
+    target = tmp_path / "access.log"
+    return target, serve_app(wsgi_app, access_log=str(target), access_log_format=fmt, **options)
+
+
+@FORMATS
+def test_a_malformed_proxy_header_logs_400_and_its_body(serve_app, tmp_path, fmt):
+    options = {"trusted_proxy": "127.0.0.1", "trusted_proxy_headers": "x-forwarded-for"}
+    target, serving = serve_logged(serve_app, tmp_path, fmt, app, **options)
+    with serving as server:
+        response = server.request(
+            b"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: not-an-ip\r\n\r\n"
+        )
+    assert response.status == 400
+    assert response.body == b"400 Bad Request\n"
+    assert logged(target, fmt) == [(400, 16)]
+
+
+@FORMATS
+@pytest.mark.parametrize(("host", "status"), [("evil.test", 400), ("www.example.com", 301)])
+def test_host_policy_answers_log_their_status_and_body(serve_app, tmp_path, fmt, host, status):
+    target, serving = serve_logged(serve_app, tmp_path, fmt, app, allowed_hosts="example.com")
+    with serving as server:
+        response = server.request(f"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    assert response.status == status
+    assert logged(target, fmt) == [(status, len(response.body))]
+
+
+@FORMATS
+def test_a_request_timeout_logs_504_and_its_body(serve_app, tmp_path, fmt):
+    def loop(environ, start_response):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            sum(range(100))
+        start_response("200 OK", [])
+        return [b"late"]
+
+    options = {"request_timeout": 0.5, "request_timeout_interrupt": True}
+    target, serving = serve_logged(serve_app, tmp_path, fmt, loop, **options)
+    with serving as server:
+        response = server.request(b"GET /loop HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert response.status == 504
+    assert logged(target, fmt) == [(504, len(b"504 Gateway Timeout\n"))]
+
+
+@FORMATS
+def test_an_application_error_logs_500_and_its_body(serve_app, tmp_path, fmt):
+    def failing(environ, start_response):
+        raise RuntimeError("boom")
+
+    target, serving = serve_logged(serve_app, tmp_path, fmt, failing)
+    with serving as server:
+        response = server.request(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert response.status == 500
+    assert logged(target, fmt) == [(500, len(b"500 Internal Server Error\n"))]
+
+
+@FORMATS
+def test_a_wsgi_contract_error_logs_500_and_its_body(serve_app, tmp_path, fmt):
+    def not_bytes(environ, start_response):
+        start_response("200 OK", [])
+        return ["text, not bytes"]
+
+    target, serving = serve_logged(serve_app, tmp_path, fmt, not_bytes)
+    with serving as server:
+        response = server.request(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert response.status == 500
+    assert logged(target, fmt) == [(500, len(response.body))]
+
+
+PARSER_REFUSALS = [
+    (400, b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n"),
+    (413, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n"),
+    (414, b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+    (431, b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 9000 + b"\r\n\r\n"),
+    (501, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: x-zip, chunked\r\n\r\n"),
+    (505, b"GET / HTTP/3.7\r\nHost: x\r\n\r\n"),
+]
+
+
+@FORMATS
+@pytest.mark.parametrize(("status", "raw"), PARSER_REFUSALS, ids=[s for s, _ in PARSER_REFUSALS])
+def test_parser_refusals_log_their_body_bytes_not_the_head(serve_app, tmp_path, fmt, status, raw):
+    options = {
+        "max_request_line": 4096,
+        "max_request_header_size": 8192,
+        "max_request_body_size": 1_000_000,
+    }
+    target, serving = serve_logged(serve_app, tmp_path, fmt, app, **options)
+    with serving as server:
+        response = server.request(raw)
+    assert response.status == status
+    assert logged(target, fmt) == [(status, len(response.body))]
+
+
+@FORMATS
+def test_a_slow_head_logs_408_and_its_body(serve_app, tmp_path, fmt):
+    options = {"header_timeout": 0.3, "header_min_rate": 0}
+    target, serving = serve_logged(serve_app, tmp_path, fmt, app, **options)
+    with serving as server, server.wire() as wire:
+        wire.send(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        data = wire.read_to_close(timeout=4)
+    assert data.startswith(b"HTTP/1.1 408 ")
+    assert logged(target, fmt) == [(408, len(b"408 Request Timeout\n"))]
+
+
+@FORMATS
+def test_load_shedding_logs_503_and_its_body(serve_app, tmp_path, fmt):
+    started, release = threading.Event(), threading.Event()
+
+    def blocking(environ, start_response):
+        if environ["PATH_INFO"] == "/block":
+            started.set()
+            release.wait(5)
+        return app(environ, start_response)
+
+    options = {"threads": 1, "max_queued_requests": 1, "retry_after": 3}
+    target, serving = serve_logged(serve_app, tmp_path, fmt, blocking, **options)
+    with serving as server:
+        busy, queued = server.wire(), server.wire()
+        try:
+            busy.send(b"GET /block HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert started.wait(5)
+            queued.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert queued.nothing_within(0.2)
+            with server.wire() as shed:
+                shed.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert shed.read_response().status == 503
+        finally:
+            release.set()
+            busy.close()
+            queued.close()
+    assert (503, len(b"503 Service Unavailable\n")) in logged(target, fmt)
+    assert all(size != 0 or status != 503 for status, size in logged(target, fmt))
+
+
+@FORMATS
+def test_the_per_ip_limit_logs_503_and_its_body(serve_app, tmp_path, fmt):
+    target, serving = serve_logged(serve_app, tmp_path, fmt, app, max_connections_per_ip=1)
+    with serving as server, server.wire() as first:
+        first.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert first.read_response().status == 200
+        with server.wire() as second:
+            assert second.read_response().status == 503
+    assert logged(target, fmt) == [(200, 5), (503, len(b"503 Service Unavailable\n"))]

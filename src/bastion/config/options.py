@@ -690,7 +690,10 @@ OPTIONS: tuple[Option, ...] = (
         "access_log_format",
         c.choice("combined", "json"),
         "combined",
-        "Access log format: 'combined' (Apache combined) or 'json' (one object per line).",
+        "Access log format: 'combined' (Apache combined) or 'json' (one object per line). "
+        "Both record the status and the body bytes actually sent (never the head), for every "
+        "response, the server's own error pages and refusals included; combined writes '-' "
+        "for none.",
         "logging",
         waitress=False,
         metavar="FORMAT",

@@ -4,7 +4,7 @@ Bytes in, events out; response parts in, bytes out.  Nothing here touches a
 socket, a thread or the clock: time arrives as a parameter.
 """
 
-from .error_pages import REASONS, render_error
+from .error_pages import REASONS, error_page, render_error
 from .errors import (
     BadRequest,
     ContentTooLarge,
@@ -67,6 +67,7 @@ __all__ = [
     "VersionNotSupported",
     "check_response",
     "chunk",
+    "error_page",
     "render_error",
     "render_head",
 ]

@@ -30,7 +30,23 @@ def render_error(
     keep_alive: bool = False,
     detail: str | None = None,
 ) -> bytes:
-    """Return a complete response for ``code`` with a fixed plain-text body.
+    """Return a complete response for ``code``: head and body of ``error_page``, joined."""
+    head, text = error_page(code, date, server, extra_headers, body, keep_alive, detail)
+    return head + text
+
+
+def error_page(
+    code: int,
+    date: str | None,
+    server: str | None,
+    extra_headers: Iterable[tuple[str, str]] = (),
+    body: bool = True,
+    keep_alive: bool = False,
+    detail: str | None = None,
+) -> tuple[bytes, bytes]:
+    """Return the head and the body of the response for ``code``, a fixed plain-text body.
+
+    The body is apart so that the access log can count its bytes (never the head's).
 
     ``extra_headers`` come from the server itself (e.g. Retry-After), never from
     the request.  ``body=False`` is for a HEAD request.  The connection is
@@ -55,4 +71,4 @@ def render_error(
         lines.append("Connection: close\r\n")
     lines.append("\r\n")
     head = "".join(lines).encode("latin-1")
-    return head + text.encode("utf-8") if body else head
+    return head, text.encode("utf-8") if body else b""

@@ -38,7 +38,7 @@ from ..http import (
     ProtocolError,
     Request,
     RequestParser,
-    render_error,
+    error_page,
 )
 from ..proxy.protocol import ProxyProtocolError, parse_proxy_header
 from ..wsgi.environ import EnvironTemplate
@@ -330,14 +330,15 @@ class Connection:
         """Answer with the fixed response for ``status`` (a 503 carries Retry-After) and close."""
         settings = self.settings
         self.keep_alive = False
-        response = render_error(
+        head, body = error_page(
             status,
             settings.date.format(settings.clock()),
             settings.ident,
             settings.retry_after if status == 503 else (),
         )
-        self.queue_output(response)
-        self.host.refused(self, status, len(response))
+        self.queue_output(head + body)
+        # The access log counts body bytes, as for every other response.
+        self.host.refused(self, status, len(body))
         self.finish_on_loop()
 
     def queue_output(self, data: bytes) -> None:

@@ -21,7 +21,7 @@ from ..http import (
     ResponseHead,
     check_response,
     chunk,
-    render_error,
+    error_page,
     render_head,
 )
 from ..proxy.policy import KNOWN_PROXY_HEADERS, PEER_KIND_KEY, MalformedProxyHeader, ProxyPolicy
@@ -249,7 +249,7 @@ class RequestHandler:
                     "malformed %s header from %s: %s", error.header, conn.remote_addr, error.reason
                 )
                 conn.keep_alive = False
-                _send_error(conn, 400)
+                _send_error(conn, exchange, 400)
                 return
             exchange.client = environ["REMOTE_ADDR"]
         app = self.app
@@ -268,7 +268,7 @@ class RequestHandler:
         except RequestTimeout:
             conn.keep_alive = False
             if not exchange.head_sent:
-                _send_error(conn, 504)
+                _send_error(conn, exchange, 504)
         except Exception as error:
             conn.keep_alive = False
             if isinstance(error, (ResponseError, AppOutputError, AssertionError)):
@@ -279,7 +279,7 @@ class RequestHandler:
                 logger.exception("application error on %s %s", request.method, request.path)
             if not exchange.head_sent:
                 detail = traceback.format_exc() if self.expose_tracebacks else None
-                _send_error(conn, 500, detail)
+                _send_error(conn, exchange, 500, detail)
 
 
 def _answer(response: HostResponse) -> Any:
@@ -343,7 +343,17 @@ def _send_file(exchange: Exchange, wrapper: FileWrapper, params: tuple[int, int,
     return True
 
 
-def _send_error(conn: Connection, status: int, detail: str | None = None) -> None:
+def _send_error(
+    conn: Connection, exchange: Exchange, status: int, detail: str | None = None
+) -> None:
+    """Send the fixed error page for ``status`` instead of a response not yet begun.
+
+    The exchange records what went out, as for the application's responses: the access
+    log reads its status and body bytes.
+    """
     settings = conn.settings
     date = settings.date.format(settings.clock())
-    conn.send(render_error(status, date, settings.ident, detail=detail))
+    head, body = error_page(status, date, settings.ident, detail=detail)
+    exchange.status_code = status
+    exchange.sent_body = len(body)
+    conn.send(head + body)
