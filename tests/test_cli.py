@@ -136,6 +136,52 @@ def test_no_such_user_names_the_environment_variable(tmp_path):
     assert "BASTION_USER" in result.stderr
 
 
+def test_abbreviated_flag_is_refused_with_a_suggestion(tmp_path):
+    for prefix in ((), ("check",)):
+        result = run_cli(*prefix, "--thread", "3", "--print-config", cwd=tmp_path)
+        assert result.returncode == 2, prefix
+        assert "usage: bastion" in result.stderr
+        assert "--thread; did you mean --threads?" in result.stderr
+
+
+def test_misspelt_flag_gets_the_nearest_flag(tmp_path):
+    result = run_cli("--listne", "127.0.0.1:8080", "--print-config", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "usage: bastion [OPTIONS] [MODULE:OBJECT]" in result.stderr
+    assert "did you mean --listen?" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "flag"),
+    [
+        ("127.0.0.1:8080", "--listen"),
+        ("[::1]:80", "--listen"),
+        ("*:8080", "--listen"),
+        ("8080", "--port"),
+        ("/tmp/app.sock", "--unix-socket"),
+    ],
+)
+def test_a_value_in_place_of_the_application_is_explained(value, flag, capsys):
+    assert main([value, "--print-config"]) == 2
+    err = capsys.readouterr().err
+    assert "usage: bastion" in err
+    assert f"bastion: error: {value!r} is not MODULE:OBJECT; did you mean {flag} {value}?" in err
+
+
+def test_a_positional_address_is_explained_by_the_command(tmp_path):
+    result = run_cli("127.0.0.1:8080", cwd=tmp_path)
+    assert result.returncode == 2
+    assert (
+        "'127.0.0.1:8080' is not MODULE:OBJECT; did you mean --listen 127.0.0.1:8080?"
+        in result.stderr
+    )
+
+
+def test_a_dotted_module_object_name_is_still_accepted(tmp_path):
+    result = run_cli("pkg.mod:app", "--print-config", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
 def test_unknown_config_file_key_exits_2(tmp_path, capsys):
     path = tmp_path / "c.toml"
     path.write_text("thread = 3\n", encoding="utf-8")

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import pkgutil
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -66,6 +67,7 @@ def build_parser(check: bool = False) -> argparse.ArgumentParser:
         usage="%(prog)s [OPTIONS] [MODULE:OBJECT]",
         description=CHECK_DESCRIPTION if check else DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # --thread is not --threads: a typo is an error, as elsewhere
     )
     parser.add_argument(
         "app",
@@ -176,9 +178,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     checking = args[:1] == ["check"]
     parser = build_parser(check=checking)
     try:
-        namespace = parser.parse_args(args[1:] if checking else args)
+        namespace, extra = parser.parse_known_args(args[1:] if checking else args)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 2
+    problem = _unknown_flag(parser, extra) or _misplaced_value(namespace.app)
+    if extra and problem is None:
+        problem = f"unrecognized arguments: {' '.join(extra)}"
+    if problem is not None:
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: {problem}", file=sys.stderr)
+        return 2
     _ensure_logging()  # so that the environment's warnings show as bastion's
     try:
         config = load_config(namespace)
@@ -195,6 +204,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(namespace.app, namespace.call, config)
     except KeyboardInterrupt:
         return 130
+
+
+def _unknown_flag(parser: argparse.ArgumentParser, extra: Sequence[str]) -> str | None:
+    """The error for the first unknown flag among ``extra``, with the nearest real flag."""
+    for arg in extra:
+        if arg.startswith("-") and arg not in ("-", "--"):
+            flag = arg.split("=", 1)[0]
+            known = [f for f in parser._option_string_actions if f.startswith("--")]
+            near = src.closest(flag, known)
+            hint = f"; did you mean {near}?" if near is not None else ""
+            return f"unrecognized arguments: {flag}{hint}"
+    return None
+
+
+_MODULE = re.compile(r"[^\W\d]\w*(\.[^\W\d]\w*)*\Z")
+
+
+def _misplaced_value(app_name: str | None) -> str | None:
+    """The error when MODULE:OBJECT cannot be one (its module part is not a dotted Python
+    name): most likely the value of a flag given without the flag, as in 127.0.0.1:8080."""
+    if app_name is None or _MODULE.match(app_name.partition(":")[0]):
+        return None
+    if app_name.endswith(".sock") or app_name.startswith("unix:"):
+        flag = "--unix-socket"
+    elif app_name.isdigit():
+        flag = "--port"
+    elif ":" in app_name:
+        flag = "--listen"
+    else:
+        return f"{app_name!r} is not MODULE:OBJECT"
+    return f"{app_name!r} is not MODULE:OBJECT; did you mean {flag} {app_name}?"
 
 
 def _serve(app_name: str | None, call: bool, config: Config) -> int:

@@ -38,10 +38,17 @@ class Layer:
         return self.origins.get(name, self.kind)
 
 
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate nearest to ``word`` if it is near enough (the one "did you mean" rule,
+    for option names, variables, keys and command-line flags), else None."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def suggest(word: str, candidates: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest candidate, or an empty string."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(word, candidates)
+    return f"; did you mean {close!r}?" if close is not None else ""
 
 
 def _lookup(name: str, kind: str, where: str) -> Option:
